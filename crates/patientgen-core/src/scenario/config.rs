@@ -1,0 +1,192 @@
+//! The scenario configuration as clients send it: upstream's configuration object
+//! (`POST /api/v1/generation/` `configuration`, presets' `generation_config`, the
+//! web UI's payload), plus `seed` and `facility_chain`. Everything is optional
+//! here; [`super::validate`] turns it into a checked [`super::Scenario`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A scenario configuration in upstream's shape. Unknown keys are ignored, as
+/// upstream does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioConfig {
+    /// Scenario name (used for download file names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Number of patients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_patients: Option<serde_json::Number>,
+    /// Legacy alias of `total_patients`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<serde_json::Number>,
+    /// Days of fighting (1–365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_of_fighting: Option<serde_json::Number>,
+    /// Presets' alias of `days_of_fighting`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<serde_json::Number>,
+    /// First day of the scenario, `YYYY-MM-DD` (UTC midnight) or an RFC 3339 instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_date: Option<String>,
+    /// Shares of `Battle Injury`, `Non-Battle Injury`, `Disease` (fractions or percentages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injury_mix: Option<BTreeMap<String, f64>>,
+    /// Legacy alias of `injury_mix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injury_distribution: Option<BTreeMap<String, f64>>,
+    /// Fronts with their casualty shares and nationalities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_configs: Option<Vec<FrontConfig>>,
+    /// Per-facility parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_configs: Option<Vec<FacilityConfig>>,
+    /// The roles in use, e.g. `["POI","Role1","Role2","Role3"]` (default: all five).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_chain: Option<Vec<String>>,
+    /// Active warfare types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warfare_types: Option<BTreeMap<String, bool>>,
+    /// Presets' single warfare type (used when `warfare_types` is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warfare_type: Option<String>,
+    /// `low`, `medium`, `high`, `extreme`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intensity: Option<String>,
+    /// `sustained`, `escalating`, `surge`, `declining`, `intermittent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tempo: Option<String>,
+    /// `major_offensive`, `ambush`, `mass_casualty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_events: Option<BTreeMap<String, bool>>,
+    /// Environmental conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environmental_conditions: Option<BTreeMap<String, bool>>,
+    /// Triage shares per injury type, overriding the warfare tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub triage_override: Option<BTreeMap<String, BTreeMap<String, f64>>>,
+    /// Random seed; a random one is chosen (and reported) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Preset the configuration came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_id: Option<String>,
+    /// Name of that preset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset_name: Option<String>,
+    /// Sent by upstream's UI; accepted and kept, not interpreted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medical_simulation: Option<serde_json::Value>,
+    /// Sent by upstream's UI; its `scenario_modifiers` are used when the top-level
+    /// keys are absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced_overrides: Option<serde_json::Value>,
+}
+
+/// A battle front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontConfig {
+    /// Identifier.
+    pub id: String,
+    /// Name (becomes the patient's `front`).
+    pub name: String,
+    /// Nationalities and their percentages (summing to 100).
+    pub nationality_distribution: Vec<NationalityShare>,
+    /// Share of casualties on this front (0–1; normalised over the fronts).
+    #[serde(default)]
+    pub casualty_rate: Option<f64>,
+}
+
+/// One nationality of a front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NationalityShare {
+    /// ISO 3166-1 alpha-3 code.
+    pub nationality_code: String,
+    /// Percentage (0–100).
+    pub percentage: f64,
+}
+
+/// Parameters of one facility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacilityConfig {
+    /// Identifier, e.g. `Role1` or `role2_poland`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Beds.
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    /// Death rate of patients treated here (0–1).
+    pub kia_rate: f64,
+    /// Return-to-duty rate of patients treated here (0–1).
+    pub rtd_rate: f64,
+    /// The role, when `id`/`name` do not say it (`Role2`, `R2`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The front this facility serves; all fronts when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_id: Option<String>,
+}
+
+/// Errors from reading a configuration document.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigParseError {
+    /// The document is not valid JSON / TOML, or a value has the wrong type.
+    #[error("{0}")]
+    Syntax(String),
+}
+
+impl ScenarioConfig {
+    /// Reads a JSON document; type errors name the field.
+    pub fn from_json(text: &str) -> Result<Self, ConfigParseError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ConfigParseError::Syntax(if path == "." || path.is_empty() {
+                inner.to_string()
+            } else {
+                format!("{}: {inner}", display_path(&path))
+            })
+        })
+    }
+
+    /// Reads a JSON value (e.g. a request body's `configuration`).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, ConfigParseError> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ConfigParseError::Syntax(if path == "." || path.is_empty() {
+                inner.to_string()
+            } else {
+                format!("{}: {inner}", display_path(&path))
+            })
+        })
+    }
+
+    /// Reads a TOML document; type errors name the field.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigParseError> {
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| ConfigParseError::Syntax(e.to_string()))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            ConfigParseError::Syntax(format!("{}: {}", display_path(&path), inner.message()))
+        })
+    }
+}
+
+/// Turns `front_configs[0].casualty_rate` into upstream's `front_configs -> 0 -> casualty_rate`.
+pub fn display_path(path: &str) -> String {
+    path.replace('[', ".")
+        .replace(']', "")
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
