@@ -35,7 +35,7 @@ pub struct PatientFacts<'s> {
 
 impl<'s> PatientFacts<'s> {
     /// Facts of a generated patient.
-    pub fn of(p: &'s Patient<'_>) -> Self {
+    pub fn of(p: &Patient<'s>) -> Self {
         let mut arrivals = [None; 5];
         for e in &p.movement_timeline {
             if e.event_type == EventType::Arrival && arrivals[e.facility.index()].is_none() {

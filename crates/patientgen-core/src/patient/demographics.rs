@@ -102,6 +102,8 @@ pub fn service_number(rng: &mut Rng, nation: &Nation, birth: CivilDate, family: 
                     "MM" => out.push_str(&format!("{m:02}")),
                     "DD" => out.push_str(&format!("{d:02}")),
                     "SI" => out.push(surname_initial(family)),
+                    // Finnish personal-code century sign: '-' for 1900-1999, 'A' for 2000-2099.
+                    "CENTURY_SIGN" => out.push(if y >= 2000 { 'A' } else { '-' }),
                     "SEX" => {
                         let digit = rng.int_in(0, 4) * 2 + u32::from(!female);
                         out.push(char::from(b'0' + digit as u8));

@@ -1,0 +1,118 @@
+//! Where bytes go: a checksum-and-count layer over any writer, with optional
+//! gzip and encryption layers on top.
+
+use patientgen_crypto::Encryptor;
+use sha2::{Digest, Sha256};
+use std::io::{self, Write};
+
+/// Counts and hashes everything written through it.
+pub struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps a writer.
+    pub fn new(inner: W) -> Self {
+        Self { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    /// Flushes and returns (inner writer, byte count, SHA-256 hex).
+    pub fn finish(mut self) -> io::Result<(W, u64, String)> {
+        self.inner.flush()?;
+        Ok((self.inner, self.bytes, hex::encode(self.hasher.finalize())))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Optional layers over a writer.
+#[derive(Debug, Clone, Default)]
+pub struct Layers {
+    /// Gzip the content.
+    pub gzip: bool,
+    /// Encrypt with this password (applied after gzip).
+    pub password: Option<String>,
+    /// PBKDF2 iterations for encryption.
+    pub iterations: u32,
+}
+
+/// A writer with its layers; [`Layered::finish`] closes them in order.
+pub enum Layered<W: Write> {
+    /// No layers.
+    Plain(W),
+    /// Gzip.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// Encryption.
+    Encrypted(Encryptor<W>),
+    /// Gzip, then encryption.
+    GzipEncrypted(flate2::write::GzEncoder<Encryptor<W>>),
+}
+
+impl<W: Write> Layered<W> {
+    /// Builds the layers over `inner`.
+    pub fn new(inner: W, layers: &Layers) -> Result<Self, patientgen_crypto::CryptoError> {
+        use flate2::{Compression, write::GzEncoder};
+        Ok(match (&layers.password, layers.gzip) {
+            (None, false) => Layered::Plain(inner),
+            (None, true) => Layered::Gzip(GzEncoder::new(inner, Compression::default())),
+            (Some(pw), false) => Layered::Encrypted(Encryptor::new(inner, pw.as_bytes(), layers.iterations)?),
+            (Some(pw), true) => Layered::GzipEncrypted(GzEncoder::new(
+                Encryptor::new(inner, pw.as_bytes(), layers.iterations)?,
+                Compression::default(),
+            )),
+        })
+    }
+
+    /// Closes every layer and returns the inner writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Layered::Plain(w) => Ok(w),
+            Layered::Gzip(g) => g.finish(),
+            Layered::Encrypted(e) => e.finish(),
+            Layered::GzipEncrypted(g) => g.finish()?.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Layered<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Layered::Plain(w) => w.write(buf),
+            Layered::Gzip(w) => w.write(buf),
+            Layered::Encrypted(w) => w.write(buf),
+            Layered::GzipEncrypted(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Layered::Plain(w) => w.flush(),
+            Layered::Gzip(w) => w.flush(),
+            Layered::Encrypted(w) => w.flush(),
+            Layered::GzipEncrypted(w) => w.flush(),
+        }
+    }
+}
+
+/// File name suffix for layers (`.gz`, `.enc`, `.gz.enc`).
+pub fn layer_suffix(layers: &Layers) -> &'static str {
+    match (layers.gzip, layers.password.is_some()) {
+        (false, false) => "",
+        (true, false) => ".gz",
+        (false, true) => ".enc",
+        (true, true) => ".gz.enc",
+    }
+}

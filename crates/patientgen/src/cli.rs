@@ -1,0 +1,163 @@
+//! Command-line interface definition.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Generates realistic synthetic patients for military medical exercises:
+/// casualties flowing from the point of injury through NATO Roles 1-4.
+#[derive(Debug, Parser)]
+#[command(name = "patientgen", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate patients into files (JSON, NDJSON, CSV, FHIR, XML, ZIP).
+    Generate(GenerateArgs),
+    /// List the scenario presets.
+    Presets(PresetsArgs),
+    /// Work with scenario files.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+    /// Summarise a generated patients file (counts, shares, timing percentiles).
+    Stats(StatsArgs),
+    /// Decrypt a file written with --encrypt.
+    Decrypt(DecryptArgs),
+}
+
+/// Output formats on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `{metadata, patients}` (or a bare array with --json-envelope array).
+    Json,
+    /// One patient per line.
+    Ndjson,
+    /// One row per patient.
+    Csv,
+    /// One FHIR R4 Bundle per line.
+    Fhir,
+    /// One XML document.
+    Xml,
+    /// A ZIP archive of the other chosen formats plus manifest.json.
+    Zip,
+}
+
+/// JSON envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvelopeArg {
+    /// `{"metadata": …, "patients": […]}`.
+    Object,
+    /// A bare array of patients.
+    Array,
+}
+
+/// `patientgen generate`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  patientgen generate --patients 1000 --seed 7\n  patientgen generate --preset nato_article_5 --format json --format csv --format zip -o exercise.zip\n  patientgen generate --scenario scenario.toml --format ndjson -o - | head\n  PG_PW=secret patientgen generate --encrypt --password-env PG_PW")]
+pub struct GenerateArgs {
+    /// Number of patients (overrides the scenario's total_patients).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub patients: Option<u32>,
+    /// Start from a preset (see `patientgen presets`); default: `default`.
+    #[arg(long, value_name = "ID", conflicts_with = "scenario")]
+    pub preset: Option<String>,
+    /// Scenario file (JSON or TOML, upstream's configuration object).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Random seed; the same scenario and seed give byte-identical files.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Output format; repeat for several. `zip` packages the others.
+    #[arg(short, long = "format", value_enum, value_name = "F")]
+    pub formats: Vec<FormatArg>,
+    /// Output: a directory, a file (one format or zip), or `-` for stdout.
+    #[arg(short, long, value_name = "PATH", default_value = "output")]
+    pub output: PathBuf,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// JSON shape.
+    #[arg(long, value_enum, default_value = "object")]
+    pub json_envelope: EnvelopeArg,
+    /// Gzip each output file (`.gz`).
+    #[arg(long)]
+    pub gzip: bool,
+    /// Encrypt output (AES-256-GCM, key from PBKDF2-HMAC-SHA256).
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Read the encryption password from this environment variable (else prompt).
+    #[arg(long, value_name = "VAR", requires = "encrypt")]
+    pub password_env: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print a summary (counts, shares, timings) to stderr when done.
+    #[arg(long)]
+    pub summary: bool,
+    /// Pin the metadata timestamp (RFC 3339); defaults to $SOURCE_DATE_EPOCH or now.
+    #[arg(long, value_name = "TIME")]
+    pub generated_at: Option<String>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `patientgen presets`.
+#[derive(Debug, Args)]
+pub struct PresetsArgs {
+    /// Output as a table or JSON.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+    /// Print one preset's full scenario configuration (JSON).
+    #[arg(long, value_name = "ID")]
+    pub show: Option<String>,
+}
+
+/// Table or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Human-readable.
+    Table,
+    /// Machine-readable.
+    Json,
+}
+
+/// `patientgen scenario …`.
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Check a scenario file; prints what it describes or every problem found.
+    Validate {
+        /// Scenario file (JSON or TOML).
+        file: PathBuf,
+    },
+}
+
+/// `patientgen stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// patients.json, patients.ndjson or a `.gz` of either.
+    pub file: PathBuf,
+    /// Text or JSON.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ListFormat,
+}
+
+/// `patientgen decrypt`.
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// Encrypted file.
+    pub input: PathBuf,
+    /// Output file (default: the input without `.enc`; `-` for stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Read the password from this environment variable (else prompt).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}

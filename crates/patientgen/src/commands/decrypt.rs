@@ -1,0 +1,67 @@
+//! `patientgen decrypt`.
+
+use crate::cli::DecryptArgs;
+use crate::error::{CliError, CliResult};
+use crate::password;
+use patientgen_crypto::{CryptoError, decrypt_stream};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+
+pub fn run(args: DecryptArgs) -> CliResult {
+    let input = File::open(&args.input)
+        .map_err(|e| CliError::input(format!("cannot open {}: {e}", args.input.display())))?;
+    let output: Option<PathBuf> = match &args.output {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p.clone()),
+        None => {
+            let name = args.input.to_string_lossy();
+            match name.strip_suffix(".enc") {
+                Some(stem) => Some(PathBuf::from(stem)),
+                None => {
+                    return Err(CliError::input(format!(
+                        "{} does not end in .enc: say where to write with --output",
+                        args.input.display()
+                    )));
+                }
+            }
+        }
+    };
+    if let Some(p) = &output {
+        if p.exists() && !args.force {
+            return Err(CliError::input(format!("{} already exists (use --force to replace it)", p.display())));
+        }
+    }
+    let password = password::read(args.password_env.as_deref(), false)?;
+    let map_err = |e: CryptoError| match e {
+        CryptoError::Io(io) => CliError::Runtime(io.into()),
+        other => CliError::input(format!("{}: {other}", args.input.display())),
+    };
+    match output {
+        None => {
+            let stdout = std::io::stdout().lock();
+            decrypt_stream(BufReader::new(input), BufWriter::new(stdout), password.as_bytes()).map_err(map_err)?;
+        }
+        Some(path) => {
+            // Write beside the target and rename only once everything authenticated.
+            let temp = path.with_extension("decrypting");
+            let file = File::create(&temp).map_err(|e| CliError::input(format!("cannot create {}: {e}", temp.display())))?;
+            let mut writer = BufWriter::new(file);
+            let result = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes()).and_then(|n| {
+                writer.flush()?;
+                Ok(n)
+            });
+            match result {
+                Ok(n) => {
+                    std::fs::rename(&temp, &path)?;
+                    eprintln!("Decrypted {n} bytes to {}", path.display());
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&temp);
+                    return Err(map_err(e));
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! One module per command.
+
+mod decrypt;
+mod generate;
+mod presets;
+mod scenario;
+mod stats;
+
+use crate::cli::{Cli, Command};
+use crate::error::CliResult;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Presets(args) => presets::run(args),
+        Command::Scenario(cmd) => scenario::run(cmd),
+        Command::Stats(args) => stats::run(args),
+        Command::Decrypt(args) => decrypt::run(args),
+    }
+}

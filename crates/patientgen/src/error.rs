@@ -1,0 +1,58 @@
+//! CLI errors and their exit codes: 2 for bad input (arguments, files,
+//! scenarios), 1 for failures while running.
+
+use std::fmt;
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments, scenario or input file (exit code 2).
+    Input(String),
+    /// Failure while running (exit code 1).
+    Runtime(anyhow::Error),
+}
+
+impl CliError {
+    /// Process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Runtime(_) => 1,
+        }
+    }
+
+    /// A bad-input error.
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError::Input(message.into())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Input(m) => f.write_str(m),
+            CliError::Runtime(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Runtime(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Runtime(e.into())
+    }
+}
+
+impl From<patientgen_output::OutputError> for CliError {
+    fn from(e: patientgen_output::OutputError) -> Self {
+        CliError::Runtime(e.into())
+    }
+}
+
+/// Result of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
