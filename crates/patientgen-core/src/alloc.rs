@@ -63,7 +63,10 @@ impl Urn {
     /// An urn holding `counts[i]` balls of label `i`.
     pub fn new(counts: Vec<u64>) -> Self {
         let total = counts.iter().sum();
-        Self { remaining: counts, total }
+        Self {
+            remaining: counts,
+            total,
+        }
     }
 
     /// Balls left in the urn.

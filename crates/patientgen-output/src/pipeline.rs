@@ -5,9 +5,9 @@
 
 use crate::encode::Encoder;
 use crate::{Metadata, OutputError};
+use patientgen_core::Generator;
 use patientgen_core::summary::{PatientFacts, SummaryBuilder};
 use patientgen_core::timeline::PatientSlot;
-use patientgen_core::Generator;
 use rayon::prelude::*;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,7 +38,10 @@ fn encode_chunk<'a>(
     targets: &[&dyn Encoder],
     slots: &[PatientSlot],
 ) -> Result<Encoded<'a>, OutputError> {
-    let mut bytes: Vec<Vec<u8>> = targets.iter().map(|_| Vec::with_capacity(slots.len() * 2048)).collect();
+    let mut bytes: Vec<Vec<u8>> = targets
+        .iter()
+        .map(|_| Vec::with_capacity(slots.len() * 2048))
+        .collect();
     let mut facts = Vec::with_capacity(slots.len());
     for slot in slots {
         let patient = generator.patient(slot);
@@ -96,7 +99,10 @@ pub fn generate<'a>(
         }
         let encoded: Vec<Encoded<'a>> = match &pool {
             Some(pool) => pool.install(|| {
-                slots.par_chunks(CHUNK).map(|c| encode_chunk(generator, &encoders, c)).collect::<Result<_, _>>()
+                slots
+                    .par_chunks(CHUNK)
+                    .map(|c| encode_chunk(generator, &encoders, c))
+                    .collect::<Result<_, _>>()
             })?,
             None => vec![encode_chunk(generator, &encoders, &slots)?],
         };

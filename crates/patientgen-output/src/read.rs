@@ -30,7 +30,10 @@ type Callback<'f> = dyn FnMut(&str) -> Result<(), String> + 'f;
 
 /// Calls `f` with the JSON text of every patient in `input`. Detects gzip,
 /// encrypted files (an error), JSON objects, arrays and NDJSON.
-pub fn for_each_patient<R: Read>(input: R, mut f: impl FnMut(&str) -> Result<(), String>) -> Result<u64, ReadError> {
+pub fn for_each_patient<R: Read>(
+    input: R,
+    mut f: impl FnMut(&str) -> Result<(), String>,
+) -> Result<u64, ReadError> {
     read_any(Box::new(input), &mut f)
 }
 
@@ -41,7 +44,9 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
         return read_any(Box::new(flate2::read::GzDecoder::new(reader)), f);
     }
     if patientgen_crypto::is_encrypted(&head) {
-        return Err(ReadError::Format("the file is encrypted: run `patientgen decrypt` first".into()));
+        return Err(ReadError::Format(
+            "the file is encrypted: run `patientgen decrypt` first".into(),
+        ));
     }
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let mut count = 0u64;
@@ -49,14 +54,19 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
         None => Ok(0),
         Some(b'{') | Some(b'[') if !looks_like_ndjson(&head) => {
             let mut de = serde_json::Deserializer::from_reader(reader);
-            let seed = Root { f, count: &mut count };
+            let seed = Root {
+                f,
+                count: &mut count,
+            };
             seed.deserialize(&mut de).map_err(|e| match e.classify() {
                 serde_json::error::Category::Data if e.to_string().starts_with("record ") => {
                     ReadError::Format(e.to_string())
                 }
                 _ => ReadError::Format(format!("not a patients JSON file: {e}")),
             })?;
-            de.end().map_err(|e| ReadError::Format(format!("trailing data after the JSON document: {e}")))?;
+            de.end().map_err(|e| {
+                ReadError::Format(format!("trailing data after the JSON document: {e}"))
+            })?;
             Ok(count)
         }
         Some(_) => {
@@ -70,7 +80,10 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
                 if text.is_empty() {
                     continue;
                 }
-                f(text).map_err(|message| ReadError::Record { index: count, message })?;
+                f(text).map_err(|message| ReadError::Record {
+                    index: count,
+                    message,
+                })?;
                 count += 1;
             }
             Ok(count)
@@ -80,7 +93,9 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
 
 /// An NDJSON file starts with a complete object on its first line.
 fn looks_like_ndjson(head: &[u8]) -> bool {
-    let Some(end) = head.iter().position(|b| *b == b'\n') else { return false };
+    let Some(end) = head.iter().position(|b| *b == b'\n') else {
+        return false;
+    };
     let line = &head[..end];
     line.iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'}')
         && serde_json::from_slice::<IgnoredAny>(line).is_ok()
@@ -107,20 +122,31 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Patients { f: self.f, count: self.count }.visit_seq(seq)
+        Patients {
+            f: self.f,
+            count: self.count,
+        }
+        .visit_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut found = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "patients" {
-                map.next_value_seed(Patients { f: &mut *self.f, count: &mut *self.count })?;
+                map.next_value_seed(Patients {
+                    f: &mut *self.f,
+                    count: &mut *self.count,
+                })?;
                 found = true;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        if found { Ok(()) } else { Err(serde::de::Error::custom("no `patients` array")) }
+        if found {
+            Ok(())
+        } else {
+            Err(serde::de::Error::custom("no `patients` array"))
+        }
     }
 }
 
@@ -146,7 +172,8 @@ impl<'de> Visitor<'de> for Patients<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            (self.f)(raw.get()).map_err(|m| serde::de::Error::custom(format!("record {}: {m}", *self.count)))?;
+            (self.f)(raw.get())
+                .map_err(|m| serde::de::Error::custom(format!("record {}: {m}", *self.count)))?;
             *self.count += 1;
         }
         Ok(())
@@ -170,7 +197,10 @@ mod tests {
 
     #[test]
     fn reads_every_shape() {
-        assert_eq!(ids(r#"{"metadata":{"a":[1]},"patients":[{"id":1},{"id":2}]}"#), vec![1, 2]);
+        assert_eq!(
+            ids(r#"{"metadata":{"a":[1]},"patients":[{"id":1},{"id":2}]}"#),
+            vec![1, 2]
+        );
         assert_eq!(ids(r#"[{"id":3}, {"id":4}]"#), vec![3, 4]);
         assert_eq!(ids("{\"id\":5}\n{\"id\":6}\n"), vec![5, 6]);
         assert_eq!(ids("[\n{\"id\":7},{\"id\":8}\n]"), vec![7, 8]);

@@ -15,7 +15,11 @@ pub struct HashingWriter<W: Write> {
 impl<W: Write> HashingWriter<W> {
     /// Wraps a writer.
     pub fn new(inner: W) -> Self {
-        Self { inner, hasher: Sha256::new(), bytes: 0 }
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
     }
 
     /// Flushes and returns (inner writer, byte count, SHA-256 hex).
@@ -54,11 +58,11 @@ pub enum Layered<W: Write> {
     /// No layers.
     Plain(W),
     /// Gzip.
-    Gzip(flate2::write::GzEncoder<W>),
+    Gzip(Box<flate2::write::GzEncoder<W>>),
     /// Encryption.
-    Encrypted(Encryptor<W>),
+    Encrypted(Box<Encryptor<W>>),
     /// Gzip, then encryption.
-    GzipEncrypted(flate2::write::GzEncoder<Encryptor<W>>),
+    GzipEncrypted(Box<flate2::write::GzEncoder<Encryptor<W>>>),
 }
 
 impl<W: Write> Layered<W> {
@@ -67,12 +71,16 @@ impl<W: Write> Layered<W> {
         use flate2::{Compression, write::GzEncoder};
         Ok(match (&layers.password, layers.gzip) {
             (None, false) => Layered::Plain(inner),
-            (None, true) => Layered::Gzip(GzEncoder::new(inner, Compression::default())),
-            (Some(pw), false) => Layered::Encrypted(Encryptor::new(inner, pw.as_bytes(), layers.iterations)?),
-            (Some(pw), true) => Layered::GzipEncrypted(GzEncoder::new(
+            (None, true) => Layered::Gzip(Box::new(GzEncoder::new(inner, Compression::default()))),
+            (Some(pw), false) => Layered::Encrypted(Box::new(Encryptor::new(
+                inner,
+                pw.as_bytes(),
+                layers.iterations,
+            )?)),
+            (Some(pw), true) => Layered::GzipEncrypted(Box::new(GzEncoder::new(
                 Encryptor::new(inner, pw.as_bytes(), layers.iterations)?,
                 Compression::default(),
-            )),
+            ))),
         })
     }
 
@@ -80,9 +88,9 @@ impl<W: Write> Layered<W> {
     pub fn finish(self) -> io::Result<W> {
         match self {
             Layered::Plain(w) => Ok(w),
-            Layered::Gzip(g) => g.finish(),
-            Layered::Encrypted(e) => e.finish(),
-            Layered::GzipEncrypted(g) => g.finish()?.finish(),
+            Layered::Gzip(g) => (*g).finish(),
+            Layered::Encrypted(e) => (*e).finish(),
+            Layered::GzipEncrypted(g) => (*g).finish()?.finish(),
         }
     }
 }

@@ -57,7 +57,9 @@ pub enum EnvelopeArg {
 
 /// `patientgen generate`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  patientgen generate --patients 1000 --seed 7\n  patientgen generate --preset nato_article_5 --format json --format csv --format zip -o exercise.zip\n  patientgen generate --scenario scenario.toml --format ndjson -o - | head\n  PG_PW=secret patientgen generate --encrypt --password-env PG_PW")]
+#[command(
+    after_help = "Examples:\n  patientgen generate --patients 1000 --seed 7\n  patientgen generate --preset nato_article_5 --format json --format csv --format zip -o exercise.zip\n  patientgen generate --scenario scenario.toml --format ndjson -o - | head\n  PG_PW=secret patientgen generate --encrypt --password-env PG_PW"
+)]
 pub struct GenerateArgs {
     /// Number of patients (overrides the scenario's total_patients).
     #[arg(short = 'n', long, value_name = "N")]

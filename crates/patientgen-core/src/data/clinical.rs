@@ -236,7 +236,11 @@ impl ClinicalData {
         let procedures: Vec<Procedure> = raw
             .procedures
             .iter()
-            .map(|(k, c)| Procedure { key: k.clone(), code: c.code.clone(), display: c.display.clone() })
+            .map(|(k, c)| Procedure {
+                key: k.clone(),
+                code: c.code.clone(),
+                display: c.display.clone(),
+            })
             .collect();
         let procedure_id = |k: &str| {
             procedures
@@ -250,7 +254,8 @@ impl ClinicalData {
         for (key, by_role) in &raw.protocols {
             let mut steps: [Vec<ProtocolStep>; 5] = Default::default();
             for (role, list) in by_role {
-                let role = Role::parse(role).ok_or_else(|| err(format!("{key}: bad role {role}")))?;
+                let role =
+                    Role::parse(role).ok_or_else(|| err(format!("{key}: bad role {role}")))?;
                 for s in list {
                     steps[role.index()].push(ProtocolStep {
                         procedure: procedure_id(&s.procedure)?,
@@ -260,7 +265,10 @@ impl ClinicalData {
                     });
                 }
             }
-            protocols.push(Protocol { key: key.clone(), steps });
+            protocols.push(Protocol {
+                key: key.clone(),
+                steps,
+            });
         }
         let protocol_id = |k: &str| {
             protocols
@@ -280,7 +288,9 @@ impl ClinicalData {
             let mut parts = Vec::new();
             let mut weights = Vec::new();
             for (name, w) in &c.body_parts {
-                parts.push(BodyPart::parse(name).ok_or_else(|| err(format!("{key}: body part {name}")))?);
+                parts.push(
+                    BodyPart::parse(name).ok_or_else(|| err(format!("{key}: body part {name}")))?,
+                );
                 weights.push(*w);
             }
             let mut by_region = [None; 3];
@@ -295,13 +305,19 @@ impl ClinicalData {
             }
             let mut environment = [1.0; 9];
             for (name, f) in &c.environment {
-                let e = Environment::parse(name).ok_or_else(|| err(format!("{key}: env {name}")))?;
+                let e =
+                    Environment::parse(name).ok_or_else(|| err(format!("{key}: env {name}")))?;
                 environment[e.index()] = *f;
             }
             let related = c
                 .related
                 .iter()
-                .map(|r| by_key.get(r).copied().ok_or_else(|| err(format!("{key}: related {r}"))))
+                .map(|r| {
+                    by_key
+                        .get(r)
+                        .copied()
+                        .ok_or_else(|| err(format!("{key}: related {r}")))
+                })
                 .collect::<Result<_, _>>()?;
             conditions.push(Condition {
                 key: key.clone(),
@@ -323,7 +339,10 @@ impl ClinicalData {
             let entries = entries
                 .iter()
                 .map(|(k, w)| {
-                    by_key.get(k).map(|id| (*id, *w)).ok_or_else(|| err(format!("pool {name}: {k}")))
+                    by_key
+                        .get(k)
+                        .map(|id| (*id, *w))
+                        .ok_or_else(|| err(format!("pool {name}: {k}")))
                 })
                 .collect::<Result<_, _>>()?;
             pools.insert(name.clone(), Pool { entries });
@@ -333,7 +352,13 @@ impl ClinicalData {
                 return Err(err(format!("pool {required} missing")));
             }
         }
-        for level in ["mild", "mild_to_moderate", "moderate", "moderate_to_severe", "severe"] {
+        for level in [
+            "mild",
+            "mild_to_moderate",
+            "moderate",
+            "moderate_to_severe",
+            "severe",
+        ] {
             if !raw.severity.contains_key(level) {
                 return Err(err(format!("severity {level} missing")));
             }

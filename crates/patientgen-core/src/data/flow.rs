@@ -119,7 +119,12 @@ fn by_triage<T: Copy>(map: &BTreeMap<String, T>, what: &str) -> Result<[T; 4], D
             .copied()
             .ok_or_else(|| DataError::new(FILE, format!("{what}: {t} missing")))
     };
-    Ok([get(Triage::T1)?, get(Triage::T2)?, get(Triage::T3)?, get(Triage::T4)?])
+    Ok([
+        get(Triage::T1)?,
+        get(Triage::T2)?,
+        get(Triage::T3)?,
+        get(Triage::T4)?,
+    ])
 }
 
 fn by_category<T: Copy>(
@@ -150,9 +155,10 @@ impl FlowData {
         let raw: FlowFile = parse(FILE, include_str!("../../data/flow.json"))?;
         let mut first_destination: [Vec<(Role, f64)>; 4] = Default::default();
         for t in Triage::ALL {
-            let row = raw.poi.first_destination.get(t.as_str()).ok_or_else(|| {
-                DataError::new(FILE, format!("first_destination {t} missing"))
-            })?;
+            let row =
+                raw.poi.first_destination.get(t.as_str()).ok_or_else(|| {
+                    DataError::new(FILE, format!("first_destination {t} missing"))
+                })?;
             for (role, p) in row {
                 let role = Role::parse(role)
                     .filter(|r| *r != Role::Poi)
@@ -210,7 +216,13 @@ impl FlowData {
             }
             transit.insert((from, to), hours);
         }
-        Ok(Self { poi, facilities, transit, modifiers: raw.modifiers, defaults })
+        Ok(Self {
+            poi,
+            facilities,
+            transit,
+            modifiers: raw.modifiers,
+            defaults,
+        })
     }
 
     /// The stage of a facility role (not POI).

@@ -63,7 +63,10 @@ pub struct DataError {
 
 impl DataError {
     pub(crate) fn new(file: &'static str, message: impl Into<String>) -> Self {
-        Self { file, message: message.into() }
+        Self {
+            file,
+            message: message.into(),
+        }
     }
 }
 
@@ -84,7 +87,14 @@ impl Catalog {
         let warfare = warfare::WarfareData::load(&clinical)?;
         let flow = flow::FlowData::load()?;
         let presets = presets::PresetCatalog::load(&nations)?;
-        Ok(Self { nations, demography, warfare, flow, clinical, presets })
+        Ok(Self {
+            nations,
+            demography,
+            warfare,
+            flow,
+            clinical,
+            presets,
+        })
     }
 }
 

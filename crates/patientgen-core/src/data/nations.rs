@@ -318,19 +318,29 @@ pub struct Demography {
 
 impl Demography {
     pub(crate) fn load(nations: &NationTable) -> Result<Self, DataError> {
-        let raw: DemographyFile =
-            parse("data/demography.json", include_str!("../../data/demography.json"))?;
+        let raw: DemographyFile = parse(
+            "data/demography.json",
+            include_str!("../../data/demography.json"),
+        )?;
         let female_share = nations
             .all()
             .iter()
-            .map(|n| raw.female_share.get(&n.code).copied().unwrap_or(raw.default_female_share))
+            .map(|n| {
+                raw.female_share
+                    .get(&n.code)
+                    .copied()
+                    .unwrap_or(raw.default_female_share)
+            })
             .collect();
         Ok(Self {
             rank_table: WeightedTable::new(raw.ranks.iter().map(|r| r.weight)),
             ranks: raw
                 .ranks
                 .into_iter()
-                .map(|r| RankBand { code: r.code, age: r.age })
+                .map(|r| RankBand {
+                    code: r.code,
+                    age: r.age,
+                })
                 .collect(),
             female_share,
             height_limits: raw.height_limits_cm,
@@ -349,14 +359,24 @@ mod tests {
         for code in NATO_MEMBERS {
             let id = table.find(code).unwrap_or_else(|| panic!("{code} missing"));
             let n = table.get(id);
-            assert!(n.male_names.len() >= 40 && n.female_names.len() >= 40, "{code}");
+            assert!(
+                n.male_names.len() >= 40 && n.female_names.len() >= 40,
+                "{code}"
+            );
             assert!(n.family_names.len() >= 40, "{code}");
             let mut names: Vec<&String> = n.male_names.iter().collect();
             names.sort();
             names.dedup();
-            assert_eq!(names.len(), n.male_names.len(), "{code}: duplicate male names");
+            assert_eq!(
+                names.len(),
+                n.male_names.len(),
+                "{code}: duplicate male names"
+            );
             assert!(n.units.len() >= 10, "{code}: units");
-            assert!(n.rank_title("OR-4").is_some() && n.rank_title("OF-3").is_some(), "{code}");
+            assert!(
+                n.rank_title("OR-4").is_some() && n.rank_title("OF-3").is_some(),
+                "{code}"
+            );
         }
         assert_eq!(table.nato_members().len(), 32);
     }
@@ -367,7 +387,11 @@ mod tests {
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().to_str().map(|s| s.trim_end_matches(".json").to_string()))
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()
+                            .map(|s| s.trim_end_matches(".json").to_string())
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -268,7 +268,8 @@ pub struct WarfareData {
 const FILE: &str = "data/warfare.json";
 
 fn hours24(v: &[f64], what: &str) -> Result<[f64; 24], DataError> {
-    v.try_into().map_err(|_| DataError::new(FILE, format!("{what}: needs 24 values")))
+    v.try_into()
+        .map_err(|_| DataError::new(FILE, format!("{what}: needs 24 values")))
 }
 
 fn by_enum<T: Clone, E: Copy + std::fmt::Display>(
@@ -304,7 +305,10 @@ impl WarfareData {
             let mut conditions = Vec::new();
             for (cond, w) in &p.conditions {
                 let id = clinical.find(cond).ok_or_else(|| {
-                    DataError::new(FILE, format!("injury pattern {name}: unknown condition {cond}"))
+                    DataError::new(
+                        FILE,
+                        format!("injury pattern {name}: unknown condition {cond}"),
+                    )
                 })?;
                 conditions.push((id, *w));
             }
@@ -325,9 +329,10 @@ impl WarfareData {
                 .ok_or_else(|| DataError::new(FILE, format!("warfare type {w} missing")))?;
             let mut triage = [[0.0; 3]; 3];
             for t in InjuryType::ALL {
-                let row = p.triage.get(t.as_str()).ok_or_else(|| {
-                    DataError::new(FILE, format!("{w}: triage for {t} missing"))
-                })?;
+                let row = p
+                    .triage
+                    .get(t.as_str())
+                    .ok_or_else(|| DataError::new(FILE, format!("{w}: triage for {t} missing")))?;
                 for (i, tri) in [Triage::T1, Triage::T2, Triage::T3].iter().enumerate() {
                     triage[t.index()][i] = row.get(tri.as_str()).copied().unwrap_or(0.0);
                 }
@@ -336,10 +341,10 @@ impl WarfareData {
                 .iter()
                 .position(|n| *n == p.injury_pattern)
                 .ok_or_else(|| DataError::new(FILE, format!("{w}: unknown injury pattern")))?;
-            if let Some(pool) = &p.disease_pool {
-                if clinical.pool(pool).is_none() {
-                    return Err(DataError::new(FILE, format!("{w}: unknown pool {pool}")));
-                }
+            if let Some(pool) = &p.disease_pool
+                && clinical.pool(pool).is_none()
+            {
+                return Err(DataError::new(FILE, format!("{w}: unknown pool {pool}")));
             }
             let mut event_fraction = by_category(&p.event_fraction, 0.0);
             event_fraction[InjuryType::BattleInjury.index()] = 1.0;

@@ -2,8 +2,8 @@
 //! religion, blood group, height and weight, drawn from the nation's tables.
 
 use super::record::Demographics;
-use crate::data::{Catalog, Nation, NationId};
 use crate::data::nations::Checksum;
+use crate::data::{Catalog, Nation, NationId};
 use crate::model::Gender;
 use crate::rng::Rng;
 use crate::time::{CivilDate, days_from_civil};
@@ -19,7 +19,11 @@ pub fn draw<'a>(
     let demography = &catalog.demography;
     let female = rng.chance(demography.female_share[usize::from(nation_id.0)]);
     let gender = if female { Gender::Female } else { Gender::Male };
-    let given_name = if female { rng.pick(&nation.female_names) } else { rng.pick(&nation.male_names) };
+    let given_name = if female {
+        rng.pick(&nation.female_names)
+    } else {
+        rng.pick(&nation.male_names)
+    };
     let family = rng.pick(&nation.family_names);
     let family_name = match (&family.f, female) {
         (Some(f), true) => f.as_str(),
@@ -29,7 +33,9 @@ pub fn draw<'a>(
     let band = &demography.ranks[demography.rank_table.sample(rng)];
     let (rank, rank_code) = nation
         .rank_title(&band.code)
-        .map_or(("", band.code.as_str()), |r| (r.title.as_str(), band.code.as_str()));
+        .map_or(("", band.code.as_str()), |r| {
+            (r.title.as_str(), band.code.as_str())
+        });
     let age = rng.int_in(band.age[0], band.age[1]);
     let birthdate = birth_date(rng, injury_date, age);
 
@@ -72,7 +78,11 @@ fn birth_date(rng: &mut Rng, on: CivilDate, age: u32) -> CivilDate {
     let anniversary = |years: i64| {
         // 29 February falls back to 28 February in common years.
         let year = y - years;
-        let day = if m == 2 && d == 29 && !is_leap(year) { 28 } else { d };
+        let day = if m == 2 && d == 29 && !is_leap(year) {
+            28
+        } else {
+            d
+        };
         days_from_civil(year, m, day)
     };
     let latest = anniversary(i64::from(age));
@@ -86,37 +96,43 @@ fn is_leap(y: i64) -> bool {
 }
 
 /// Expands the nation's service-number pattern (see `data/nations` schema).
-pub fn service_number(rng: &mut Rng, nation: &Nation, birth: CivilDate, family: &str, female: bool) -> String {
+pub fn service_number(
+    rng: &mut Rng,
+    nation: &Nation,
+    birth: CivilDate,
+    family: &str,
+    female: bool,
+) -> String {
     let pattern = nation.service_number_pattern.as_bytes();
     let (y, m, d) = birth.ymd();
     let mut out = String::with_capacity(pattern.len() + 4);
     let mut i = 0;
     while i < pattern.len() {
         let c = pattern[i];
-        if c == b'{' {
-            if let Some(end) = pattern[i..].iter().position(|b| *b == b'}') {
-                let token = &nation.service_number_pattern[i + 1..i + end];
-                match token {
-                    "YYYY" => out.push_str(&format!("{y:04}")),
-                    "YY" => out.push_str(&format!("{:02}", y.rem_euclid(100))),
-                    "MM" => out.push_str(&format!("{m:02}")),
-                    "DD" => out.push_str(&format!("{d:02}")),
-                    "SI" => out.push(surname_initial(family)),
-                    // Finnish personal-code century sign: '-' for 1900-1999, 'A' for 2000-2099.
-                    "CENTURY_SIGN" => out.push(if y >= 2000 { 'A' } else { '-' }),
-                    "SEX" => {
-                        let digit = rng.int_in(0, 4) * 2 + u32::from(!female);
-                        out.push(char::from(b'0' + digit as u8));
-                    }
-                    other => {
-                        out.push('{');
-                        out.push_str(other);
-                        out.push('}');
-                    }
+        if c == b'{'
+            && let Some(end) = pattern[i..].iter().position(|b| *b == b'}')
+        {
+            let token = &nation.service_number_pattern[i + 1..i + end];
+            match token {
+                "YYYY" => out.push_str(&format!("{y:04}")),
+                "YY" => out.push_str(&format!("{:02}", y.rem_euclid(100))),
+                "MM" => out.push_str(&format!("{m:02}")),
+                "DD" => out.push_str(&format!("{d:02}")),
+                "SI" => out.push(surname_initial(family)),
+                // Finnish personal-code century sign: '-' for 1900-1999, 'A' for 2000-2099.
+                "CENTURY_SIGN" => out.push(if y >= 2000 { 'A' } else { '-' }),
+                "SEX" => {
+                    let digit = rng.int_in(0, 4) * 2 + u32::from(!female);
+                    out.push(char::from(b'0' + digit as u8));
                 }
-                i += end + 1;
-                continue;
+                other => {
+                    out.push('{');
+                    out.push_str(other);
+                    out.push('}');
+                }
             }
+            i += end + 1;
+            continue;
         }
         match c {
             b'#' => out.push(char::from(b'0' + rng.int_in(0, 9) as u8)),
@@ -250,7 +266,10 @@ mod tests {
                         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
                         let n: u64 = digits.parse().unwrap_or(0);
                         let letter = s.chars().rev().find(char::is_ascii_uppercase);
-                        assert_eq!(letter, Some(char::from(b"TRWAGMYFPDXBNJZSQVHLCKE"[(n % 23) as usize])));
+                        assert_eq!(
+                            letter,
+                            Some(char::from(b"TRWAGMYFPDXBNJZSQVHLCKE"[(n % 23) as usize]))
+                        );
                     }
                     Checksum::None => {}
                 }

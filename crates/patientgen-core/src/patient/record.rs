@@ -272,6 +272,11 @@ impl Patient<'_> {
         self.movement_timeline.last()
     }
 
+    /// Whether the patient was ever at a facility (POI included).
+    pub fn location_visited(&self, role: Role) -> bool {
+        self.movement_timeline.iter().any(|e| e.facility == role)
+    }
+
     /// Arrival time (hours since injury) at a facility, if reached.
     pub fn arrival_at(&self, role: Role) -> Option<Hours> {
         self.movement_timeline

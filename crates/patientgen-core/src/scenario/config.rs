@@ -146,38 +146,50 @@ impl ScenarioConfig {
     pub fn from_json(text: &str) -> Result<Self, ConfigParseError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ConfigParseError::Syntax(if path == "." || path.is_empty() {
-                inner.to_string()
-            } else {
-                format!("{}: {inner}", display_path(&path))
-            })
+            ConfigParseError::Syntax(describe(&e.path().to_string(), &e.into_inner().to_string()))
         })
     }
 
     /// Reads a JSON value (e.g. a request body's `configuration`).
     pub fn from_value(value: serde_json::Value) -> Result<Self, ConfigParseError> {
         serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ConfigParseError::Syntax(if path == "." || path.is_empty() {
-                inner.to_string()
-            } else {
-                format!("{}: {inner}", display_path(&path))
-            })
+            ConfigParseError::Syntax(describe(&e.path().to_string(), &e.into_inner().to_string()))
         })
     }
 
     /// Reads a TOML document; type errors name the field.
     pub fn from_toml(text: &str) -> Result<Self, ConfigParseError> {
-        let de = toml::Deserializer::parse(text)
-            .map_err(|e| ConfigParseError::Syntax(e.to_string()))?;
+        let de =
+            toml::Deserializer::parse(text).map_err(|e| ConfigParseError::Syntax(e.to_string()))?;
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ConfigParseError::Syntax(format!("{}: {}", display_path(&path), inner.message()))
+            ConfigParseError::Syntax(describe(&e.path().to_string(), e.into_inner().message()))
         })
+    }
+}
+
+/// `field: problem`, with serde's "missing field `x`" turned into `… -> x: field required`.
+fn describe(path: &str, message: &str) -> String {
+    let path = if path == "." {
+        String::new()
+    } else {
+        display_path(path)
+    };
+    let join = |field: &str| {
+        if path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path} -> {field}")
+        }
+    };
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        return format!("{}: field required", join(field));
+    }
+    if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{path}: {message}")
     }
 }
 

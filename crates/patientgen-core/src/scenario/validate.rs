@@ -27,8 +27,11 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> =
-            self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -46,7 +49,10 @@ pub struct ValidationOptions {
 
 impl Default for ValidationOptions {
     fn default() -> Self {
-        Self { max_patients: MAX_PATIENTS, fallback_seed: 0 }
+        Self {
+            max_patients: MAX_PATIENTS,
+            fallback_seed: 0,
+        }
     }
 }
 
@@ -56,12 +62,23 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.into(), message: message.into() });
+        self.errors.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
-    fn whole_number(&mut self, field: &str, n: &serde_json::Number, lo: u64, hi: u64) -> Option<u32> {
+    fn whole_number(
+        &mut self,
+        field: &str,
+        n: &serde_json::Number,
+        lo: u64,
+        hi: u64,
+    ) -> Option<u32> {
         let value = n.as_u64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                .map(|f| f as u64)
         });
         match value {
             Some(v) if (lo..=hi).contains(&v) => u32::try_from(v).ok(),
@@ -94,12 +111,21 @@ const ENVIRONMENT_ALIASES: &[(&str, Environment)] = &[
 fn parse_warfare(key: &str) -> Option<WarfareType> {
     WarfareType::parse(key)
         .filter(|w| *w != WarfareType::Mixed)
-        .or_else(|| WARFARE_ALIASES.iter().find(|(a, _)| *a == key).map(|(_, w)| *w))
+        .or_else(|| {
+            WARFARE_ALIASES
+                .iter()
+                .find(|(a, _)| *a == key)
+                .map(|(_, w)| *w)
+        })
 }
 
 fn parse_environment(key: &str) -> Option<Environment> {
-    Environment::parse(key)
-        .or_else(|| ENVIRONMENT_ALIASES.iter().find(|(a, _)| *a == key).map(|(_, e)| *e))
+    Environment::parse(key).or_else(|| {
+        ENVIRONMENT_ALIASES
+            .iter()
+            .find(|(a, _)| *a == key)
+            .map(|(_, e)| *e)
+    })
 }
 
 /// Reads `YYYY-MM-DD` (or the date of an RFC 3339 instant).
@@ -116,7 +142,11 @@ fn parse_date(text: &str) -> Option<CivilDate> {
 /// Keys from `advanced_overrides.scenario_modifiers` that upstream's UI copies to
 /// the top level; we read them only when the top level lacks them.
 fn scenario_modifier<'a>(config: &'a ScenarioConfig, key: &str) -> Option<&'a serde_json::Value> {
-    config.advanced_overrides.as_ref()?.get("scenario_modifiers")?.get(key)
+    config
+        .advanced_overrides
+        .as_ref()?
+        .get("scenario_modifiers")?
+        .get(key)
 }
 
 fn bool_map(value: &serde_json::Value) -> Option<BTreeMap<String, bool>> {
@@ -195,7 +225,10 @@ impl ScenarioConfig {
             }]));
         };
         Ok(Scenario {
-            name: self.name.clone().unwrap_or_else(|| "Generated Configuration".into()),
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| "Generated Configuration".into()),
             preset_id: self.preset_id.clone(),
             total_patients,
             days,
@@ -243,23 +276,30 @@ impl ScenarioConfig {
             (Some(map), _) => {
                 for (key, on) in &map {
                     match parse_warfare(&key.to_ascii_lowercase()) {
-                        Some(w) if *on => {
-                            if !active.contains(&w) {
-                                active.push(w);
-                            }
+                        Some(w) if *on && !active.contains(&w) => {
+                            active.push(w);
                         }
                         Some(_) => {}
                         None if *on => c.fail(
                             format!("warfare_types -> {key}"),
                             format!(
                                 "unknown warfare type (known: {})",
-                                known(WarfareType::ALL.iter().filter(|w| **w != WarfareType::Mixed).map(|w| w.as_str()))
+                                known(
+                                    WarfareType::ALL
+                                        .iter()
+                                        .filter(|w| **w != WarfareType::Mixed)
+                                        .map(|w| w.as_str())
+                                )
                             ),
                         ),
                         None => {}
                     }
                 }
-                if active.is_empty() && c.errors.iter().all(|e| !e.field.starts_with("warfare_types")) {
+                if active.is_empty()
+                    && c.errors
+                        .iter()
+                        .all(|e| !e.field.starts_with("warfare_types"))
+                {
                     c.fail("warfare_types", "at least one warfare type must be true");
                 }
             }
@@ -268,11 +308,18 @@ impl ScenarioConfig {
                 None => c.fail("warfare_type", format!("unknown warfare type '{single}'")),
             },
             (None, None) => {
-                active = vec![WarfareType::Conventional, WarfareType::Artillery, WarfareType::Drone]
+                active = vec![
+                    WarfareType::Conventional,
+                    WarfareType::Artillery,
+                    WarfareType::Drone,
+                ]
             }
         }
         active.sort();
-        active.into_iter().map(|w| (w, catalog.warfare.profile(w).weight)).collect()
+        active
+            .into_iter()
+            .map(|w| (w, catalog.warfare.profile(w).weight))
+            .collect()
     }
 
     fn check_special_events(&self, c: &mut Checker) -> Vec<SpecialEvent> {
@@ -287,7 +334,10 @@ impl ScenarioConfig {
                 Some(_) => {}
                 None if *on => c.fail(
                     format!("special_events -> {key}"),
-                    format!("unknown special event (known: {})", known(SpecialEvent::ALL.iter().map(|e| e.as_str()))),
+                    format!(
+                        "unknown special event (known: {})",
+                        known(SpecialEvent::ALL.iter().map(|e| e.as_str()))
+                    ),
                 ),
                 None => {}
             }
@@ -304,15 +354,16 @@ impl ScenarioConfig {
         let mut out = Vec::new();
         for (key, on) in &map {
             match parse_environment(key) {
-                Some(e) if *on => {
-                    if !out.contains(&e) {
-                        out.push(e);
-                    }
+                Some(e) if *on && !out.contains(&e) => {
+                    out.push(e);
                 }
                 Some(_) => {}
                 None if *on => c.fail(
                     format!("environmental_conditions -> {key}"),
-                    format!("unknown condition (known: {})", known(Environment::ALL.iter().map(|e| e.as_str()))),
+                    format!(
+                        "unknown condition (known: {})",
+                        known(Environment::ALL.iter().map(|e| e.as_str()))
+                    ),
                 ),
                 None => {}
             }
@@ -361,7 +412,10 @@ impl ScenarioConfig {
         let mut fronts = Vec::new();
         let given = configs.iter().filter(|f| f.casualty_rate.is_some()).count();
         if given != 0 && given != configs.len() {
-            c.fail("front_configs", "casualty_rate must be given for every front or for none");
+            c.fail(
+                "front_configs",
+                "casualty_rate must be given for every front or for none",
+            );
         }
         let mut ids: Vec<&str> = Vec::new();
         for (i, f) in configs.iter().enumerate() {
@@ -380,30 +434,43 @@ impl ScenarioConfig {
                 c.fraction(at("casualty_rate"), weight);
             }
             if f.nationality_distribution.is_empty() {
-                c.fail(at("nationality_distribution"), "must list at least one nationality");
+                c.fail(
+                    at("nationality_distribution"),
+                    "must list at least one nationality",
+                );
             }
             let mut nations: Vec<(NationId, f64)> = Vec::new();
             let mut sum = 0.0;
             for (j, n) in f.nationality_distribution.iter().enumerate() {
-                let nat = |k: &str| format!("front_configs -> {i} -> nationality_distribution -> {j} -> {k}");
+                let nat = |k: &str| {
+                    format!("front_configs -> {i} -> nationality_distribution -> {j} -> {k}")
+                };
                 if !(0.0..=100.0).contains(&n.percentage) || !n.percentage.is_finite() {
                     c.fail(nat("percentage"), "must be between 0 and 100");
                 }
                 sum += n.percentage;
                 match catalog.nations.find(&n.nationality_code) {
-                    Some(id) if n.percentage > 0.0 => match nations.iter_mut().find(|(x, _)| *x == id) {
-                        Some(entry) => entry.1 += n.percentage,
-                        None => nations.push((id, n.percentage)),
-                    },
+                    Some(id) if n.percentage > 0.0 => {
+                        match nations.iter_mut().find(|(x, _)| *x == id) {
+                            Some(entry) => entry.1 += n.percentage,
+                            None => nations.push((id, n.percentage)),
+                        }
+                    }
                     Some(_) => {}
                     None => c.fail(
                         nat("nationality_code"),
-                        format!("unknown nation '{}' (use an ISO 3166-1 alpha-3 code of a NATO member)", n.nationality_code),
+                        format!(
+                            "unknown nation '{}' (use an ISO 3166-1 alpha-3 code of a NATO member)",
+                            n.nationality_code
+                        ),
                     ),
                 }
             }
             if !f.nationality_distribution.is_empty() && (sum - 100.0).abs() > 0.5 {
-                c.fail(at("nationality_distribution"), format!("percentages must sum to 100, got {sum}"));
+                c.fail(
+                    at("nationality_distribution"),
+                    format!("percentages must sum to 100, got {sum}"),
+                );
             }
             let total: f64 = nations.iter().map(|(_, w)| w).sum();
             if total > 0.0 {
@@ -411,12 +478,20 @@ impl ScenarioConfig {
                     n.1 /= total;
                 }
             }
-            fronts.push(Front { id: f.id.clone(), name: f.name.clone(), weight, nations });
+            fronts.push(Front {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                weight,
+                nations,
+            });
         }
         let total: f64 = fronts.iter().map(|f| f.weight).sum();
         if total <= 0.0 {
             if c.errors.is_empty() {
-                c.fail("front_configs", "at least one front needs a casualty_rate above 0");
+                c.fail(
+                    "front_configs",
+                    "at least one front needs a casualty_rate above 0",
+                );
             }
         } else {
             for f in &mut fronts {
@@ -434,8 +509,14 @@ impl ScenarioConfig {
         for (i, name) in names.iter().enumerate() {
             match Role::infer(name) {
                 Some(r) if chain.last().is_none_or(|last| *last < r) => chain.push(r),
-                Some(_) => c.fail(format!("facility_chain -> {i}"), "roles must be listed once, in order POI, Role1 … Role4"),
-                None => c.fail(format!("facility_chain -> {i}"), format!("unknown role '{name}'")),
+                Some(_) => c.fail(
+                    format!("facility_chain -> {i}"),
+                    "roles must be listed once, in order POI, Role1 … Role4",
+                ),
+                None => c.fail(
+                    format!("facility_chain -> {i}"),
+                    format!("unknown role '{name}'"),
+                ),
             }
         }
         if chain.first() != Some(&Role::Poi) {
@@ -460,10 +541,17 @@ impl ScenarioConfig {
             let at = |k: &str| format!("facility_configs -> {i} -> {k}");
             let role = facility_role(f);
             let Some(role) = role else {
-                c.fail(at("id"), format!("cannot tell which role '{}' is: name it Role1 … Role4 or set `role`", f.id));
+                c.fail(
+                    at("id"),
+                    format!(
+                        "cannot tell which role '{}' is: name it Role1 … Role4 or set `role`",
+                        f.id
+                    ),
+                );
                 continue;
             };
-            let ok = c.fraction(at("kia_rate"), f.kia_rate) & c.fraction(at("rtd_rate"), f.rtd_rate);
+            let ok =
+                c.fraction(at("kia_rate"), f.kia_rate) & c.fraction(at("rtd_rate"), f.rtd_rate);
             let capacity = match f.capacity {
                 None => None,
                 Some(n) if n > 0 => u32::try_from(n).ok(),
@@ -478,7 +566,11 @@ impl ScenarioConfig {
             let defaults = catalog.flow.defaults[role.index()];
             let params = FacilityParams {
                 death_factor: f.kia_rate / defaults.kia_rate,
-                rtd_factor: if defaults.rtd_rate > 0.0 { f.rtd_rate / defaults.rtd_rate } else { 1.0 },
+                rtd_factor: if defaults.rtd_rate > 0.0 {
+                    f.rtd_rate / defaults.rtd_rate
+                } else {
+                    1.0
+                },
                 capacity,
             };
             match &f.front_id {
@@ -502,12 +594,20 @@ impl ScenarioConfig {
             let mut w = [0.0; 3];
             for (tk, v) in weights {
                 match Triage::parse(tk) {
-                    Some(tri) if tri != Triage::T4 && v.is_finite() && *v >= 0.0 => w[tri.index()] = *v,
-                    _ => c.fail(format!("triage_override -> {key} -> {tk}"), "use T1, T2, T3 with non-negative shares"),
+                    Some(tri) if tri != Triage::T4 && v.is_finite() && *v >= 0.0 => {
+                        w[tri.index()] = *v
+                    }
+                    _ => c.fail(
+                        format!("triage_override -> {key} -> {tk}"),
+                        "use T1, T2, T3 with non-negative shares",
+                    ),
                 }
             }
             if w.iter().sum::<f64>() <= 0.0 {
-                c.fail(format!("triage_override -> {key}"), "shares must sum to more than 0");
+                c.fail(
+                    format!("triage_override -> {key}"),
+                    "shares must sum to more than 0",
+                );
             } else {
                 out[t.index()] = Some(w);
             }
@@ -538,7 +638,9 @@ fn default_fronts(catalog: &Catalog) -> Vec<FrontConfig> {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| FrontConfig {
-                    id: ["poland", "estonia", "finland"].get(i).map_or_else(|| format!("front_{i}"), |s| s.to_string()),
+                    id: ["poland", "estonia", "finland"]
+                        .get(i)
+                        .map_or_else(|| format!("front_{i}"), |s| s.to_string()),
                     name: f.name.clone(),
                     nationality_distribution: f.nationality_distribution.clone(),
                     casualty_rate: Some(f.casualty_rate),

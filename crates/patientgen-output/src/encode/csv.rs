@@ -3,7 +3,7 @@
 
 use super::Encoder;
 use crate::{Format, Metadata, OutputError};
-use csv_core::{WriteResult, Writer, WriterBuilder};
+use csv_core::{Terminator, WriteResult, Writer, WriterBuilder};
 use patientgen_core::Patient;
 
 /// Column names, in order.
@@ -45,7 +45,7 @@ pub const COLUMNS: [&str; 30] = [
 pub struct CsvEncoder;
 
 fn writer() -> Writer {
-    WriterBuilder::new().build()
+    WriterBuilder::new().terminator(Terminator::CRLF).build()
 }
 
 /// Writes one row of fields with RFC 4180 quoting and CRLF.
@@ -62,13 +62,6 @@ fn write_row<'f>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'f [u8]>) 
             let (res, nin, nout) = w.field(input, &mut buf);
             out.extend_from_slice(&buf[..nout]);
             input = &input[nin..];
-            if res == WriteResult::InputEmpty {
-                break;
-            }
-        }
-        loop {
-            let (res, n) = w.finish(&mut buf);
-            out.extend_from_slice(&buf[..n]);
             if res == WriteResult::InputEmpty {
                 break;
             }
@@ -92,7 +85,9 @@ impl Encoder for CsvEncoder {
         let d = &p.demographics;
         let name = format!("{} {}", d.given_name, d.family_name);
         let primary = p.conditions.first();
-        let hours = p.terminal_event().map_or(0.0, |e| e.hours_since_injury.as_f64());
+        let hours = p
+            .terminal_event()
+            .map_or(0.0, |e| e.hours_since_injury.as_f64());
         let values: [String; 30] = [
             p.id.to_string(),
             name,
@@ -141,7 +136,13 @@ mod tests {
     #[test]
     fn quotes_fields_that_need_it() {
         let mut out = Vec::new();
-        write_row(&mut out, [&b"plain"[..], b"has,comma", b"has \"quote\"", b"two\nlines"]);
-        assert_eq!(String::from_utf8_lossy(&out), "plain,\"has,comma\",\"has \"\"quote\"\"\",\"two\nlines\"\r\n");
+        write_row(
+            &mut out,
+            [&b"plain"[..], b"has,comma", b"has \"quote\"", b"two\nlines"],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "plain,\"has,comma\",\"has \"\"quote\"\"\",\"two\nlines\"\r\n"
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct FhirEncoder {
 impl FhirEncoder {
     /// An encoder whose resource ids derive from `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { seed, catalog: catalog() }
+        Self {
+            seed,
+            catalog: catalog(),
+        }
     }
 
     /// The Bundle of one patient.
@@ -38,7 +41,10 @@ impl FhirEncoder {
             let mut bytes = [0u8; 16];
             bytes[..8].copy_from_slice(&ids.next_u64().to_le_bytes());
             bytes[8..].copy_from_slice(&ids.next_u64().to_le_bytes());
-            format!("urn:uuid:{}", uuid::Builder::from_random_bytes(bytes).into_uuid())
+            format!(
+                "urn:uuid:{}",
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
+            )
         };
         let clinical = &self.catalog.clinical;
         let at = |t: UtcSeconds| t.to_string();
@@ -47,7 +53,10 @@ impl FhirEncoder {
         let mut entries: Vec<Value> = Vec::new();
         let mut entry = |full_url: &str, mut resource: Value| {
             if let Some(obj) = resource.as_object_mut() {
-                obj.insert("id".into(), Value::from(full_url.trim_start_matches("urn:uuid:")));
+                obj.insert(
+                    "id".into(),
+                    Value::from(full_url.trim_start_matches("urn:uuid:")),
+                );
             }
             entries.push(json!({ "fullUrl": full_url, "resource": resource }));
         };
@@ -136,8 +145,17 @@ impl FhirEncoder {
         let first_encounter = visits.first().map(|v| v.3.clone());
 
         // Conditions.
-        let severity = clinical.severity.values().find(|s| p.conditions.first().is_some_and(|c| c.severity_code == s.code));
-        for (i, c) in p.conditions.iter().chain(&p.additional_conditions).enumerate() {
+        let severity = clinical.severity.values().find(|s| {
+            p.conditions
+                .first()
+                .is_some_and(|c| c.severity_code == s.code)
+        });
+        for (i, c) in p
+            .conditions
+            .iter()
+            .chain(&p.additional_conditions)
+            .enumerate()
+        {
             let mut condition = json!({
                 "resourceType": "Condition",
                 "clinicalStatus": { "coding": [{
@@ -156,10 +174,12 @@ impl FhirEncoder {
             if let Some(s) = severity {
                 condition["severity"] = json!({ "coding": [{ "system": SNOMED, "code": s.code, "display": s.display }] });
             }
-            if i == 0 {
-                if let Some(site) = p.body_part.and_then(|b| clinical.body_sites.get(b.as_str())) {
-                    condition["bodySite"] = json!([{ "coding": [{ "system": SNOMED, "code": site.code, "display": site.display }] }]);
-                }
+            if i == 0
+                && let Some(site) = p
+                    .body_part
+                    .and_then(|b| clinical.body_sites.get(b.as_str()))
+            {
+                condition["bodySite"] = json!([{ "coding": [{ "system": SNOMED, "code": site.code, "display": site.display }] }]);
             }
             if let Some(e) = &first_encounter {
                 condition["encounter"] = json!({ "reference": e });
@@ -191,12 +211,25 @@ impl FhirEncoder {
             .iter()
             .find(|e| e.event_type == EventType::Arrival && e.facility != Role::Poi)
             .map_or(p.injury_time, |e| e.timestamp);
-        let observed_in = visits.iter().find(|v| v.0 != Role::Poi).map(|v| v.3.clone()).or(first_encounter.clone());
+        let observed_in = visits
+            .iter()
+            .find(|v| v.0 != Role::Poi)
+            .map(|v| v.3.clone())
+            .or(first_encounter.clone());
         let v = &p.vital_signs;
-        let loinc = |key: &str| clinical.loinc(key).map(|c| (c.code.as_str(), c.display.as_str()));
+        let loinc = |key: &str| {
+            clinical
+                .loinc(key)
+                .map(|c| (c.code.as_str(), c.display.as_str()))
+        };
         let quantity = |value: f64, unit: &str| json!({ "value": value, "unit": unit, "system": UCUM, "code": unit });
-        let mut observation = |category: &str, key: &str, value: (&str, Value), components: Option<Value>| {
-            let Some((code, display)) = loinc(key) else { return };
+        let mut observation = |category: &str,
+                               key: &str,
+                               value: (&str, Value),
+                               components: Option<Value>| {
+            let Some((code, display)) = loinc(key) else {
+                return;
+            };
             let mut obs = json!({
                 "resourceType": "Observation",
                 "status": "final",
@@ -216,27 +249,94 @@ impl FhirEncoder {
             }
             entry(&uuid(), obs);
         };
-        observation("vital-signs", "heart_rate", ("valueQuantity", quantity(f64::from(v.heart_rate), "/min")), None);
-        observation("vital-signs", "respiratory_rate", ("valueQuantity", quantity(f64::from(v.respiratory_rate), "/min")), None);
-        observation("vital-signs", "oxygen_saturation", ("valueQuantity", quantity(f64::from(v.oxygen_saturation), "%")), None);
-        observation("vital-signs", "body_temperature", ("valueQuantity", quantity(v.temperature, "Cel")), None);
+        observation(
+            "vital-signs",
+            "heart_rate",
+            ("valueQuantity", quantity(f64::from(v.heart_rate), "/min")),
+            None,
+        );
+        observation(
+            "vital-signs",
+            "respiratory_rate",
+            (
+                "valueQuantity",
+                quantity(f64::from(v.respiratory_rate), "/min"),
+            ),
+            None,
+        );
+        observation(
+            "vital-signs",
+            "oxygen_saturation",
+            (
+                "valueQuantity",
+                quantity(f64::from(v.oxygen_saturation), "%"),
+            ),
+            None,
+        );
+        observation(
+            "vital-signs",
+            "body_temperature",
+            ("valueQuantity", quantity(v.temperature, "Cel")),
+            None,
+        );
         let bp_component = |key: &str, value: u32| {
             loinc(key).map(|(code, display)| json!({
                 "code": { "coding": [{ "system": LOINC, "code": code, "display": display }] },
                 "valueQuantity": { "value": value, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]" }
             }))
         };
-        let components: Vec<Value> =
-            [bp_component("systolic_bp", v.systolic_bp), bp_component("diastolic_bp", v.diastolic_bp)].into_iter().flatten().collect();
-        observation("vital-signs", "blood_pressure", ("", Value::Null), Some(Value::from(components)));
-        observation("exam", "gcs_total", ("valueInteger", Value::from(v.gcs)), None);
-        observation("vital-signs", "body_weight", ("valueQuantity", quantity(d.weight, "kg")), None);
-        observation("vital-signs", "body_height", ("valueQuantity", quantity(f64::from(d.height), "cm")), None);
+        let components: Vec<Value> = [
+            bp_component("systolic_bp", v.systolic_bp),
+            bp_component("diastolic_bp", v.diastolic_bp),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        observation(
+            "vital-signs",
+            "blood_pressure",
+            ("", Value::Null),
+            Some(Value::from(components)),
+        );
+        observation(
+            "exam",
+            "gcs_total",
+            ("valueInteger", Value::from(v.gcs)),
+            None,
+        );
+        observation(
+            "vital-signs",
+            "body_weight",
+            ("valueQuantity", quantity(d.weight, "kg")),
+            None,
+        );
+        observation(
+            "vital-signs",
+            "body_height",
+            ("valueQuantity", quantity(f64::from(d.height), "cm")),
+            None,
+        );
         if let Some(abo) = clinical.blood_groups.get(d.blood_type) {
-            observation("laboratory", "abo_group", ("valueCodeableConcept", json!({ "coding": [{ "system": SNOMED, "code": abo.code, "display": abo.display }] })), None);
+            observation(
+                "laboratory",
+                "abo_group",
+                (
+                    "valueCodeableConcept",
+                    json!({ "coding": [{ "system": SNOMED, "code": abo.code, "display": abo.display }] }),
+                ),
+                None,
+            );
         }
         if let Some(rh) = clinical.rh_factor.get(d.rh_factor) {
-            observation("laboratory", "rh_type", ("valueCodeableConcept", json!({ "coding": [{ "system": SNOMED, "code": rh.code, "display": rh.display }] })), None);
+            observation(
+                "laboratory",
+                "rh_type",
+                (
+                    "valueCodeableConcept",
+                    json!({ "coding": [{ "system": SNOMED, "code": rh.code, "display": rh.display }] }),
+                ),
+                None,
+            );
         }
 
         json!({
@@ -258,7 +358,12 @@ impl Encoder for FhirEncoder {
         Ok(())
     }
 
-    fn record(&self, patient: &Patient<'_>, _first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
+    fn record(
+        &self,
+        patient: &Patient<'_>,
+        _first: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), OutputError> {
         serde_json::to_writer(&mut *out, &self.bundle(patient))?;
         out.push(b'\n');
         Ok(())

@@ -28,7 +28,12 @@ impl Encoder for JsonEncoder {
         Ok(())
     }
 
-    fn record(&self, patient: &Patient<'_>, first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
+    fn record(
+        &self,
+        patient: &Patient<'_>,
+        first: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), OutputError> {
         if !first {
             out.push(b',');
         }
@@ -58,7 +63,12 @@ impl Encoder for NdjsonEncoder {
         Ok(())
     }
 
-    fn record(&self, patient: &Patient<'_>, _first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
+    fn record(
+        &self,
+        patient: &Patient<'_>,
+        _first: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), OutputError> {
         serde_json::to_writer(&mut *out, patient)?;
         out.push(b'\n');
         Ok(())

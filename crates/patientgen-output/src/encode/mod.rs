@@ -22,7 +22,12 @@ pub trait Encoder: Send + Sync {
     /// Bytes before the first record.
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
     /// One record; `first` is true for the first patient of the file.
-    fn record(&self, patient: &Patient<'_>, first: bool, out: &mut Vec<u8>) -> Result<(), OutputError>;
+    fn record(
+        &self,
+        patient: &Patient<'_>,
+        first: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), OutputError>;
     /// Bytes after the last record.
     fn footer(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
 }
@@ -37,7 +42,9 @@ pub struct EncodeOptions {
 /// The encoder of a format.
 pub fn encoder_for(format: Format, seed: u64, options: EncodeOptions) -> Box<dyn Encoder> {
     match format {
-        Format::Json => Box::new(JsonEncoder { envelope: options.json_envelope }),
+        Format::Json => Box::new(JsonEncoder {
+            envelope: options.json_envelope,
+        }),
         Format::Ndjson => Box::new(NdjsonEncoder),
         Format::Csv => Box::new(CsvEncoder),
         Format::Fhir => Box::new(FhirEncoder::new(seed)),

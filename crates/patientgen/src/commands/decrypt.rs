@@ -27,10 +27,14 @@ pub fn run(args: DecryptArgs) -> CliResult {
             }
         }
     };
-    if let Some(p) = &output {
-        if p.exists() && !args.force {
-            return Err(CliError::input(format!("{} already exists (use --force to replace it)", p.display())));
-        }
+    if let Some(p) = &output
+        && p.exists()
+        && !args.force
+    {
+        return Err(CliError::input(format!(
+            "{} already exists (use --force to replace it)",
+            p.display()
+        )));
     }
     let password = password::read(args.password_env.as_deref(), false)?;
     let map_err = |e: CryptoError| match e {
@@ -40,17 +44,24 @@ pub fn run(args: DecryptArgs) -> CliResult {
     match output {
         None => {
             let stdout = std::io::stdout().lock();
-            decrypt_stream(BufReader::new(input), BufWriter::new(stdout), password.as_bytes()).map_err(map_err)?;
+            decrypt_stream(
+                BufReader::new(input),
+                BufWriter::new(stdout),
+                password.as_bytes(),
+            )
+            .map_err(map_err)?;
         }
         Some(path) => {
             // Write beside the target and rename only once everything authenticated.
             let temp = path.with_extension("decrypting");
-            let file = File::create(&temp).map_err(|e| CliError::input(format!("cannot create {}: {e}", temp.display())))?;
+            let file = File::create(&temp)
+                .map_err(|e| CliError::input(format!("cannot create {}: {e}", temp.display())))?;
             let mut writer = BufWriter::new(file);
-            let result = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes()).and_then(|n| {
-                writer.flush()?;
-                Ok(n)
-            });
+            let result = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes())
+                .and_then(|n| {
+                    writer.flush()?;
+                    Ok(n)
+                });
             match result {
                 Ok(n) => {
                     std::fs::rename(&temp, &path)?;

@@ -38,7 +38,13 @@ pub fn run(args: GenerateArgs) -> CliResult {
     }
     let fallback_seed: u64 = rand::random();
     let scenario = config
-        .validate(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
+        .validate(
+            catalog(),
+            ValidationOptions {
+                fallback_seed,
+                ..ValidationOptions::default()
+            },
+        )
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
     config.seed = Some(scenario.seed);
 
@@ -61,7 +67,9 @@ pub fn run(args: GenerateArgs) -> CliResult {
         formats.push(Format::Json);
     }
     if zip && args.gzip {
-        return Err(CliError::input("--gzip with --format zip: the ZIP archive is already compressed"));
+        return Err(CliError::input(
+            "--gzip with --format zip: the ZIP archive is already compressed",
+        ));
     }
     let threads = match args.threads {
         Some(0) => return Err(CliError::input("--threads must be at least 1")),
@@ -69,8 +77,16 @@ pub fn run(args: GenerateArgs) -> CliResult {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let generated_at = generated_at(args.generated_at.as_deref())?;
-    let password = if args.encrypt { Some(password::read(args.password_env.as_deref(), true)?) } else { None };
-    let layers = Layers { gzip: args.gzip, password, iterations: patientgen_crypto::DEFAULT_ITERATIONS };
+    let password = if args.encrypt {
+        Some(password::read(args.password_env.as_deref(), true)?)
+    } else {
+        None
+    };
+    let layers = Layers {
+        gzip: args.gzip,
+        password,
+        iterations: patientgen_crypto::DEFAULT_ITERATIONS,
+    };
     let destination = destination(&args.output, zip, formats.len())?;
 
     let meta = Metadata::new(&scenario, generated_at);
@@ -81,7 +97,13 @@ pub fn run(args: GenerateArgs) -> CliResult {
         },
     };
     let progress = progress_bar(&scenario, args.quiet);
-    let run = Run { scenario: &scenario, meta: &meta, encode_options, threads, progress: &progress };
+    let run = Run {
+        scenario: &scenario,
+        meta: &meta,
+        encode_options,
+        threads,
+        progress: &progress,
+    };
 
     let written = if zip {
         let zip_name = format!("patients.zip{}", layer_suffix(&layers));
@@ -110,7 +132,10 @@ pub fn run(args: GenerateArgs) -> CliResult {
     };
     progress.finish_and_clear();
     if !args.quiet {
-        eprintln!("Generated {} patients (seed {}).", scenario.total_patients, scenario.seed);
+        eprintln!(
+            "Generated {} patients (seed {}).",
+            scenario.total_patients, scenario.seed
+        );
         for (path, bytes) in &written.files {
             eprintln!("  {} ({bytes} bytes)", path.display());
         }
@@ -146,10 +171,15 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
         }
         return Ok(Destination::Stdout);
     }
-    let is_dir = output.is_dir() || output.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    let is_dir = output.is_dir()
+        || output
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR);
     if is_dir || (output.extension().is_none() && !output.exists()) {
-        std::fs::create_dir_all(output)
-            .map_err(|e| CliError::input(format!("cannot create directory {}: {e}", output.display())))?;
+        std::fs::create_dir_all(output).map_err(|e| {
+            CliError::input(format!("cannot create directory {}: {e}", output.display()))
+        })?;
         return Ok(Destination::Directory(output.to_path_buf()));
     }
     if !zip && formats > 1 {
@@ -158,17 +188,23 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
             output.display()
         )));
     }
-    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(CliError::input(format!("directory {} does not exist", parent.display())));
-        }
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(CliError::input(format!(
+            "directory {} does not exist",
+            parent.display()
+        )));
     }
     Ok(Destination::File(output.to_path_buf()))
 }
 
 fn refuse_overwrite(path: &Path, force: bool) -> CliResult {
     if path.exists() && !force {
-        return Err(CliError::input(format!("{} already exists (use --force to replace it)", path.display())));
+        return Err(CliError::input(format!(
+            "{} already exists (use --force to replace it)",
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -177,9 +213,9 @@ fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(u64::from(scenario.total_patients));
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
-    } else if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} patients  {per_sec}  eta {eta}")
-    {
+    } else if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {bar:40} {pos}/{len} patients  {per_sec}  eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -208,11 +244,21 @@ struct PendingFile {
 
 impl PendingFile {
     fn create(target: &Path) -> CliResult<(Self, File)> {
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let file = File::create(&temp)
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", target.display())))?;
-        Ok((Self { temp, target: target.to_path_buf(), done: false }, file))
+        Ok((
+            Self {
+                temp,
+                target: target.to_path_buf(),
+                done: false,
+            },
+            file,
+        ))
     }
 
     fn commit(mut self) -> CliResult {
@@ -233,8 +279,11 @@ impl Drop for PendingFile {
 type Sink = Layered<HashingWriter<BufWriter<Box<dyn Write>>>>;
 
 fn open_sink(writer: Box<dyn Write>, layers: &Layers) -> CliResult<Sink> {
-    Layered::new(HashingWriter::new(BufWriter::with_capacity(1 << 20, writer)), layers)
-        .map_err(|e| CliError::Runtime(e.into()))
+    Layered::new(
+        HashingWriter::new(BufWriter::with_capacity(1 << 20, writer)),
+        layers,
+    )
+    .map_err(|e| CliError::Runtime(e.into()))
 }
 
 fn close_sink(sink: Sink) -> CliResult<(u64, String)> {
@@ -244,17 +293,33 @@ fn close_sink(sink: Sink) -> CliResult<(u64, String)> {
 }
 
 impl Run<'_> {
-    fn generate_into(&self, formats: &[Format], sinks: &mut [&mut dyn Write]) -> CliResult<patientgen_core::SummaryBuilder> {
+    fn generate_into(
+        &self,
+        formats: &[Format],
+        sinks: &mut [&mut dyn Write],
+    ) -> CliResult<patientgen_core::SummaryBuilder> {
         let generator = Generator::new(self.scenario);
-        let encoders: Vec<_> = formats.iter().map(|f| encoder_for(*f, self.scenario.seed, self.encode_options)).collect();
+        let encoders: Vec<_> = formats
+            .iter()
+            .map(|f| encoder_for(*f, self.scenario.seed, self.encode_options))
+            .collect();
         let bar = self.progress.clone();
         let progress = move |n: u64| bar.set_position(n);
-        let options = GenerateOptions { threads: self.threads, cancel: None, progress: Some(&progress) };
+        let options = GenerateOptions {
+            threads: self.threads,
+            cancel: None,
+            progress: Some(&progress),
+        };
         Ok(generate(&generator, self.meta, &encoders, sinks, &options)?)
     }
 
     /// One file per format (or stdout).
-    fn files(&self, formats: &[Format], paths: &[Option<PathBuf>], layers: &Layers) -> CliResult<Written> {
+    fn files(
+        &self,
+        formats: &[Format],
+        paths: &[Option<PathBuf>],
+        layers: &Layers,
+    ) -> CliResult<Written> {
         let mut pending = Vec::new();
         let mut sinks = Vec::new();
         for path in paths {
@@ -269,7 +334,8 @@ impl Run<'_> {
             sinks.push(open_sink(writer, layers)?);
         }
         let summary = {
-            let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
+            let mut refs: Vec<&mut dyn Write> =
+                sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
             self.generate_into(formats, &mut refs)?
         };
         let mut files = Vec::new();
@@ -282,12 +348,24 @@ impl Run<'_> {
         for p in pending {
             p.commit()?;
         }
-        Ok(Written { files, summary: summary.build() })
+        Ok(Written {
+            files,
+            summary: summary.build(),
+        })
     }
 
     /// The formats into temporary files, then one ZIP with a manifest.
-    fn zip(&self, formats: &[Format], config: &ScenarioConfig, path: Option<&Path>, layers: &Layers) -> CliResult<Written> {
-        let work_dir = match path.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
+    fn zip(
+        &self,
+        formats: &[Format],
+        config: &ScenarioConfig,
+        path: Option<&Path>,
+        layers: &Layers,
+    ) -> CliResult<Written> {
+        let work_dir = match path
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             Some(dir) => dir.to_path_buf(),
             None => std::env::temp_dir(),
         };
@@ -298,7 +376,14 @@ impl Run<'_> {
         result
     }
 
-    fn zip_in(&self, formats: &[Format], config: &ScenarioConfig, path: Option<&Path>, layers: &Layers, staging: &Path) -> CliResult<Written> {
+    fn zip_in(
+        &self,
+        formats: &[Format],
+        config: &ScenarioConfig,
+        path: Option<&Path>,
+        layers: &Layers,
+        staging: &Path,
+    ) -> CliResult<Written> {
         let plain = Layers::default();
         let mut sinks = Vec::new();
         for f in formats {
@@ -306,7 +391,8 @@ impl Run<'_> {
             sinks.push(open_sink(Box::new(file), &plain)?);
         }
         let summary = {
-            let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
+            let mut refs: Vec<&mut dyn Write> =
+                sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
             self.generate_into(formats, &mut refs)?
         };
         let mut entries = Vec::new();

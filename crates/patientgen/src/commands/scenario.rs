@@ -12,13 +12,20 @@ pub fn run(cmd: ScenarioCommand) -> CliResult {
             let config = scenario_input::from_file(&file)?;
             let s = config
                 .validate(catalog(), ValidationOptions::default())
-                .map_err(|e| CliError::input(format!("{}: invalid scenario: {e}", file.display())))?;
+                .map_err(|e| {
+                    CliError::input(format!("{}: invalid scenario: {e}", file.display()))
+                })?;
             println!("{}: valid", file.display());
             println!("  name:        {}", s.name);
             println!("  patients:    {}", s.total_patients);
             println!("  days:        {} from {}", s.days, s.base_date);
             let warfare: Vec<String> = s.warfare.iter().map(|(w, _)| w.to_string()).collect();
-            println!("  warfare:     {} ({} intensity, {} tempo)", warfare.join(", "), s.intensity, s.tempo);
+            println!(
+                "  warfare:     {} ({} intensity, {} tempo)",
+                warfare.join(", "),
+                s.intensity,
+                s.tempo
+            );
             println!(
                 "  injury mix:  battle {:.0} %, non-battle {:.0} %, disease {:.0} %",
                 s.injury_mix[0] * 100.0,
@@ -26,7 +33,12 @@ pub fn run(cmd: ScenarioCommand) -> CliResult {
                 s.injury_mix[2] * 100.0
             );
             for f in &s.fronts {
-                println!("  front:       {} ({:.0} %, {} nations)", f.name, f.weight * 100.0, f.nations.len());
+                println!(
+                    "  front:       {} ({:.0} %, {} nations)",
+                    f.name,
+                    f.weight * 100.0,
+                    f.nations.len()
+                );
             }
             let chain: Vec<&str> = s.chain.iter().map(|r| r.as_str()).collect();
             println!("  chain:       {}", chain.join(" > "));
