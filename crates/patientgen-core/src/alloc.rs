@@ -63,10 +63,7 @@ impl Urn {
     /// An urn holding `counts[i]` balls of label `i`.
     pub fn new(counts: Vec<u64>) -> Self {
         let total = counts.iter().sum();
-        Self {
-            remaining: counts,
-            total,
-        }
+        Self { remaining: counts, total }
     }
 
     /// Balls left in the urn.
@@ -88,12 +85,7 @@ impl Urn {
 
     /// Draws a label and takes up to `wanted` balls of it (fewer if that label runs
     /// out). Returns the label and how many were taken.
-    pub fn draw_up_to(
-        &mut self,
-        rng: &mut Rng,
-        bias: Option<&[f64]>,
-        wanted: u64,
-    ) -> Option<(usize, u64)> {
+    pub fn draw_up_to(&mut self, rng: &mut Rng, bias: Option<&[f64]>, wanted: u64) -> Option<(usize, u64)> {
         if self.total == 0 || wanted == 0 {
             return None;
         }
@@ -101,12 +93,7 @@ impl Urn {
             let b = bias.and_then(|b| b.get(i)).copied().unwrap_or(1.0);
             r as f64 * b.max(0.0)
         };
-        let biased_total: f64 = self
-            .remaining
-            .iter()
-            .enumerate()
-            .map(|(i, r)| weight(i, *r))
-            .sum();
+        let biased_total: f64 = self.remaining.iter().enumerate().map(|(i, r)| weight(i, *r)).sum();
         let label = if biased_total > 0.0 {
             let mut target = rng.unit() * biased_total;
             let mut chosen = None;

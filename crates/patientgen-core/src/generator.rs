@@ -17,10 +17,7 @@ pub struct Generator<'a> {
 impl<'a> Generator<'a> {
     /// A generator for a validated scenario.
     pub fn new(scenario: &'a Scenario) -> Self {
-        Self {
-            scenario,
-            catalog: catalog(),
-        }
+        Self { scenario, catalog: catalog() }
     }
 
     /// The scenario.
@@ -39,8 +36,7 @@ impl<'a> Generator<'a> {
         let scenario = self.scenario;
         let catalog = self.catalog;
         let mut rng = Rng::stream(scenario.seed, Domain::Patient, u64::from(slot.index));
-        let demographics =
-            demographics::draw(&mut rng, catalog, slot.nation, slot.injury_time.date());
+        let demographics = demographics::draw(&mut rng, catalog, slot.nation, slot.injury_time.date());
         let injury = medical::draw(&mut rng, catalog, scenario, slot);
         let mut conditions = Vec::with_capacity(1);
         let mut additional = Vec::new();

@@ -249,19 +249,10 @@ impl Role {
         if lower == "poi" || lower.contains("point of injury") {
             return Some(Role::Poi);
         }
-        let compact: String = lower
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
-        for (n, role) in [
-            (1, Role::Role1),
-            (2, Role::Role2),
-            (3, Role::Role3),
-            (4, Role::Role4),
-        ] {
+        let compact: String = lower.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        for (n, role) in [(1, Role::Role1), (2, Role::Role2), (3, Role::Role3), (4, Role::Role4)] {
             let starts = [format!("role{n}"), format!("r{n}")];
-            if starts.iter().any(|s| compact.starts_with(s.as_str()))
-                || compact.contains(&format!("role{n}"))
+            if starts.iter().any(|s| compact.starts_with(s.as_str())) || compact.contains(&format!("role{n}"))
             {
                 return Some(role);
             }
@@ -308,10 +299,7 @@ mod tests {
         }
         assert_eq!(Triage::parse("T4"), Some(Triage::T4));
         assert_eq!(Outcome::Dow.final_status(), "KIA");
-        assert_eq!(
-            serde_json::to_string(&Role::Poi).ok().as_deref(),
-            Some("\"POI\"")
-        );
+        assert_eq!(serde_json::to_string(&Role::Poi).ok().as_deref(), Some("\"POI\""));
     }
 
     #[test]

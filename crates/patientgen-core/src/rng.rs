@@ -168,9 +168,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<u64> = (0..8)
-            .map(|_| Rng::stream(7, Domain::Patient, 3).next_u64())
-            .collect();
+        let a: Vec<u64> = (0..8).map(|_| Rng::stream(7, Domain::Patient, 3).next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
         let b = Rng::stream(7, Domain::Patient, 4).next_u64();
         let c = Rng::stream(8, Domain::Patient, 3).next_u64();

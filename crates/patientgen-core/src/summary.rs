@@ -281,10 +281,7 @@ impl SummaryBuilder {
         self.outcomes[f.outcome.index()] += 1;
         self.triage[f.triage.index()] += 1;
         self.injury[f.injury_type.index()] += 1;
-        *self
-            .nationalities
-            .entry(f.nationality.to_string())
-            .or_default() += 1;
+        *self.nationalities.entry(f.nationality.to_string()).or_default() += 1;
         *self.fronts.entry(f.front.to_string()).or_default() += 1;
         if f.mass_casualty {
             self.mass_casualty += 1;
@@ -360,11 +357,7 @@ impl SummaryBuilder {
         let total = self.total;
         let share = |count: u64, of: u64| Share {
             count,
-            share: if of == 0 {
-                0.0
-            } else {
-                count as f64 / of as f64
-            },
+            share: if of == 0 { 0.0 } else { count as f64 / of as f64 },
         };
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let bi = self.injury[InjuryType::BattleInjury.index()];
@@ -391,12 +384,7 @@ impl SummaryBuilder {
             total_patients: total,
             outcomes: Outcome::ALL
                 .iter()
-                .map(|o| {
-                    (
-                        o.as_str().to_string(),
-                        share(self.outcomes[o.index()], total),
-                    )
-                })
+                .map(|o| (o.as_str().to_string(), share(self.outcomes[o.index()], total)))
                 .collect(),
             triage: Triage::ALL
                 .iter()
@@ -406,24 +394,11 @@ impl SummaryBuilder {
                 .iter()
                 .map(|t| (t.as_str().to_string(), share(self.injury[t.index()], total)))
                 .collect(),
-            nationalities: self
-                .nationalities
-                .iter()
-                .map(|(k, v)| (k.clone(), share(*v, total)))
-                .collect(),
-            fronts: self
-                .fronts
-                .iter()
-                .map(|(k, v)| (k.clone(), share(*v, total)))
-                .collect(),
+            nationalities: self.nationalities.iter().map(|(k, v)| (k.clone(), share(*v, total))).collect(),
+            fronts: self.fronts.iter().map(|(k, v)| (k.clone(), share(*v, total))).collect(),
             facilities_reached: Role::ALL
                 .iter()
-                .map(|r| {
-                    (
-                        r.as_str().to_string(),
-                        share(self.reached[r.index()], total),
-                    )
-                })
+                .map(|r| (r.as_str().to_string(), share(self.reached[r.index()], total)))
                 .collect(),
             mass_casualty: share(self.mass_casualty, total),
             calibration: Calibration {
@@ -457,34 +432,25 @@ fn pct(s: &Share) -> String {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Patients: {}", self.total_patients)?;
-        let section = |f: &mut fmt::Formatter<'_>,
-                       title: &str,
-                       map: &BTreeMap<String, Share>|
-         -> fmt::Result {
-            writeln!(f, "\n{title}")?;
-            let mut rows: Vec<(&String, &Share)> = map.iter().collect();
-            rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
-            for (k, v) in rows {
-                writeln!(f, "  {k:<28}{}", pct(v))?;
-            }
-            Ok(())
-        };
+        let section =
+            |f: &mut fmt::Formatter<'_>, title: &str, map: &BTreeMap<String, Share>| -> fmt::Result {
+                writeln!(f, "\n{title}")?;
+                let mut rows: Vec<(&String, &Share)> = map.iter().collect();
+                rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+                for (k, v) in rows {
+                    writeln!(f, "  {k:<28}{}", pct(v))?;
+                }
+                Ok(())
+            };
         section(f, "Outcome", &self.outcomes)?;
         section(f, "Triage", &self.triage)?;
         section(f, "Injury type", &self.injury_types)?;
         section(f, "Front", &self.fronts)?;
         section(f, "Nationality", &self.nationalities)?;
         section(f, "Reached facility", &self.facilities_reached)?;
-        writeln!(
-            f,
-            "\nMass-casualty patients       {}",
-            pct(&self.mass_casualty)
-        )?;
+        writeln!(f, "\nMass-casualty patients       {}", pct(&self.mass_casualty))?;
         let c = &self.calibration;
-        writeln!(
-            f,
-            "\nCalibration (guide values from military trauma registries)"
-        )?;
+        writeln!(f, "\nCalibration (guide values from military trauma registries)")?;
         writeln!(
             f,
             "  KIA of battle injuries            {:>6.1} %   (10-20 %)",
@@ -500,22 +466,14 @@ impl fmt::Display for Summary {
             "  RTD of disease/non-battle         {:>6.1} %   (>= 80 %)",
             c.rtd_share_of_dnbi * 100.0
         )?;
-        writeln!(
-            f,
-            "    of which at Role 1-2            {:>6.1} %",
-            c.dnbi_rtd_at_role1_2_share * 100.0
-        )?;
+        writeln!(f, "    of which at Role 1-2            {:>6.1} %", c.dnbi_rtd_at_role1_2_share * 100.0)?;
         writeln!(
             f,
             "  Reached Role 4 (all patients)     {:>6.1} %   (a minority)",
             c.reached_role4_share * 100.0
         )?;
         writeln!(f, "\nHours from injury to arrival (p50 / p90 / p99)")?;
-        writeln!(
-            f,
-            "  {:<8}{:>22}{:>22}{:>22}{:>22}{:>22}",
-            "", "T1", "T2", "T3", "T4", "all"
-        )?;
+        writeln!(f, "  {:<8}{:>22}{:>22}{:>22}{:>22}{:>22}", "", "T1", "T2", "T3", "T4", "all")?;
         for role in Role::FACILITIES {
             let Some(row) = self.arrival_hours.get(role.as_str()) else {
                 continue;
@@ -523,11 +481,7 @@ impl fmt::Display for Summary {
             write!(f, "  {:<8}", role.as_str())?;
             for t in ["T1", "T2", "T3", "T4", "all"] {
                 match row.get(t) {
-                    Some(p) => write!(
-                        f,
-                        "{:>22}",
-                        format!("{:.1} / {:.1} / {:.1}", p.p50, p.p90, p.p99)
-                    )?,
+                    Some(p) => write!(f, "{:>22}", format!("{:.1} / {:.1} / {:.1}", p.p50, p.p90, p.p99))?,
                     None => write!(f, "{:>22}", "-")?,
                 }
             }

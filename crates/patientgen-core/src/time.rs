@@ -152,17 +152,10 @@ mod tests {
     #[test]
     fn agrees_with_chrono() {
         use chrono::{DateTime, Utc};
-        for secs in [
-            0i64,
-            951_782_400,
-            1_748_736_000,
-            1_709_164_799,
-            4_102_444_800,
-            86_399,
-        ] {
+        for secs in [0i64, 951_782_400, 1_748_736_000, 1_709_164_799, 4_102_444_800, 86_399] {
             let ours = UtcSeconds(secs).to_string();
-            let theirs = DateTime::<Utc>::from_timestamp(secs, 0)
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            let theirs =
+                DateTime::<Utc>::from_timestamp(secs, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
             assert_eq!(Some(ours), theirs);
         }
     }

@@ -30,12 +30,7 @@ fn default_preset_meets_calibration_targets_on_100k_patients() {
         assert_eq!(t[0].facility, Role::Poi);
         let terminal: Vec<_> = t
             .iter()
-            .filter(|e| {
-                matches!(
-                    e.event_type,
-                    EventType::Kia | EventType::Rtd | EventType::RemainsRole4
-                )
-            })
+            .filter(|e| matches!(e.event_type, EventType::Kia | EventType::Rtd | EventType::RemainsRole4))
             .collect();
         assert_eq!(terminal.len(), 1, "patient {}", p.id);
         let last = &t[t.len() - 1];
@@ -64,26 +59,11 @@ fn default_preset_meets_calibration_targets_on_100k_patients() {
         "DOW {}",
         c.dow_share_of_battle_injuries_reaching_care
     );
-    assert!(
-        c.rtd_share_of_dnbi >= 0.80,
-        "DNBI RTD {}",
-        c.rtd_share_of_dnbi
-    );
-    assert!(
-        c.dnbi_rtd_at_role1_2_share > 0.5,
-        "DNBI RTD at Role 1-2 {}",
-        c.dnbi_rtd_at_role1_2_share
-    );
-    assert!(
-        c.reached_role4_share > 0.0 && c.reached_role4_share < 0.5,
-        "Role 4 {}",
-        c.reached_role4_share
-    );
+    assert!(c.rtd_share_of_dnbi >= 0.80, "DNBI RTD {}", c.rtd_share_of_dnbi);
+    assert!(c.dnbi_rtd_at_role1_2_share > 0.5, "DNBI RTD at Role 1-2 {}", c.dnbi_rtd_at_role1_2_share);
+    assert!(c.reached_role4_share > 0.0 && c.reached_role4_share < 0.5, "Role 4 {}", c.reached_role4_share);
     for role in Role::ALL {
-        assert!(
-            s.facilities_reached[role.as_str()].count > 0,
-            "{role} never used"
-        );
+        assert!(s.facilities_reached[role.as_str()].count > 0, "{role} never used");
     }
     for o in Outcome::ALL {
         assert!(s.outcomes[o.as_str()].count > 0, "{o} never happens");

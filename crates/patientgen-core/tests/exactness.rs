@@ -29,19 +29,10 @@ fn check(scenario: &patientgen_core::Scenario) {
         let w: Vec<f64> = f.nations.iter().map(|(_, s)| *s).collect();
         let expected = largest_remainder(expected_fronts[i], &w);
         for ((id, _), e) in f.nations.iter().zip(expected) {
-            assert_eq!(
-                nations.get(&(i as u16, id.0)).copied().unwrap_or(0),
-                e,
-                "front {i} nation {}",
-                id.0
-            );
+            assert_eq!(nations.get(&(i as u16, id.0)).copied().unwrap_or(0), e, "front {i} nation {}", id.0);
         }
     }
-    assert_eq!(
-        injury.to_vec(),
-        largest_remainder(total, &scenario.injury_mix),
-        "injury mix"
-    );
+    assert_eq!(injury.to_vec(), largest_remainder(total, &scenario.injury_mix), "injury mix");
 }
 
 #[test]
@@ -70,10 +61,8 @@ fn awkward_shares_are_exact() {
 fn all_32_nations_appear_when_listed() {
     let members = patientgen_core::data::nations::NATO_MEMBERS;
     let share = 100.0 / members.len() as f64;
-    let dist: Vec<String> = members
-        .iter()
-        .map(|c| format!(r#"{{"nationality_code": "{c}", "percentage": {share}}}"#))
-        .collect();
+    let dist: Vec<String> =
+        members.iter().map(|c| format!(r#"{{"nationality_code": "{c}", "percentage": {share}}}"#)).collect();
     let json = format!(
         r#"{{"total_patients": 3200, "seed": 5, "front_configs": [{{"id": "all", "name": "Alliance", "casualty_rate": 1.0, "nationality_distribution": [{}]}}]}}"#,
         dist.join(",")
@@ -96,10 +85,7 @@ fn injury_categories_come_from_the_mix_not_the_id() {
         r#"{"total_patients": 1000, "seed": 8, "injury_mix": {"Disease": 0.5, "Battle Injury": 0.5}}"#,
     );
     let cats: Vec<InjuryType> = Plan::new(&s, catalog()).map(|p| p.injury_type).collect();
-    assert_eq!(
-        cats.iter().filter(|c| **c == InjuryType::Disease).count(),
-        500
-    );
+    assert_eq!(cats.iter().filter(|c| **c == InjuryType::Disease).count(), 500);
     // Not periodic in the id (upstream used id mod 100).
     let every_other: Vec<&InjuryType> = cats.iter().step_by(2).collect();
     assert!(

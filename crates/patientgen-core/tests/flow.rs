@@ -49,10 +49,7 @@ fn facility_rates_are_used() {
     let (_, _, deadly) = outcomes(&format!(
         r#"{base}, "facility_configs": [{{"id": "Role2", "name": "Role 2", "kia_rate": 0.3, "rtd_rate": 0.35}}]}}"#
     ));
-    assert!(
-        deadly[Role::Role2.index()] > 3 * normal[Role::Role2.index()],
-        "{normal:?} vs {deadly:?}"
-    );
+    assert!(deadly[Role::Role2.index()] > 3 * normal[Role::Role2.index()], "{normal:?} vs {deadly:?}");
     let (_, rtd_low, _) = outcomes(&format!("{base}}}"));
     let (_, rtd_high, _) = outcomes(&format!(
         r#"{base}, "facility_configs": [{{"id": "R1", "name": "Role 1", "kia_rate": 0.08, "rtd_rate": 0.9}}]}}"#
@@ -65,27 +62,14 @@ fn a_patient_depends_only_on_seed_and_slot() {
     let s = common::from_json(r#"{"total_patients": 500, "seed": 99}"#);
     let g = Generator::new(&s);
     let slots: Vec<_> = g.plan().collect();
-    let forward: Vec<String> = slots
-        .iter()
-        .map(|s| serde_json::to_string(&g.patient(s)).unwrap_or_default())
-        .collect();
-    let backward: Vec<String> = slots
-        .iter()
-        .rev()
-        .map(|s| serde_json::to_string(&g.patient(s)).unwrap_or_default())
-        .collect();
-    assert!(
-        forward
-            .iter()
-            .zip(backward.iter().rev())
-            .all(|(a, b)| a == b)
-    );
+    let forward: Vec<String> =
+        slots.iter().map(|s| serde_json::to_string(&g.patient(s)).unwrap_or_default()).collect();
+    let backward: Vec<String> =
+        slots.iter().rev().map(|s| serde_json::to_string(&g.patient(s)).unwrap_or_default()).collect();
+    assert!(forward.iter().zip(backward.iter().rev()).all(|(a, b)| a == b));
     let other = common::from_json(r#"{"total_patients": 500, "seed": 100}"#);
     let g2 = Generator::new(&other);
-    let first_other = g2
-        .plan()
-        .next()
-        .map(|s| serde_json::to_string(&g2.patient(&s)).unwrap_or_default());
+    let first_other = g2.plan().next().map(|s| serde_json::to_string(&g2.patient(&s)).unwrap_or_default());
     assert_ne!(first_other.as_deref(), forward.first().map(String::as_str));
 }
 
@@ -97,17 +81,11 @@ fn records_are_internally_consistent() {
     for slot in g.plan() {
         let p = g.patient(&slot);
         // Ages match birth dates at the injury date.
-        assert_eq!(
-            p.demographics.birthdate.years_until(p.injury_time.date()),
-            p.demographics.age
-        );
+        assert_eq!(p.demographics.birthdate.years_until(p.injury_time.date()), p.demographics.age);
         // Codes come from the one code table.
         for c in p.conditions.iter().chain(&p.additional_conditions) {
             assert!(
-                clinical
-                    .conditions
-                    .iter()
-                    .any(|k| k.code == c.code && k.display == c.name),
+                clinical.conditions.iter().any(|k| k.code == c.code && k.display == c.name),
                 "{}",
                 c.code
             );
@@ -116,17 +94,9 @@ fn records_are_internally_consistent() {
         let end = p.terminal_event().map_or(0, |e| e.hours_since_injury.0);
         for t in &p.treatments {
             assert!(t.hours_since_injury.0 <= end);
-            assert!(
-                p.location_visited(t.location),
-                "treated at {} never visited",
-                t.location
-            );
+            assert!(p.location_visited(t.location), "treated at {} never visited", t.location);
         }
-        assert!(
-            p.treatments
-                .windows(2)
-                .all(|w| w[0].hours_since_injury <= w[1].hours_since_injury)
-        );
+        assert!(p.treatments.windows(2).all(|w| w[0].hours_since_injury <= w[1].hours_since_injury));
         // Tourniquets only on limbs.
         if p.treatments.iter().any(|t| t.treatment == "tourniquet") {
             assert!(p.body_part.is_some_and(|b| b.is_limb()));
@@ -139,10 +109,7 @@ fn records_are_internally_consistent() {
         }
         // Expectant patients are rare and only battle injuries.
         if p.triage_category == patientgen_core::model::Triage::T4 {
-            assert_eq!(
-                p.injury_type,
-                patientgen_core::model::InjuryType::BattleInjury
-            );
+            assert_eq!(p.injury_type, patientgen_core::model::InjuryType::BattleInjury);
         }
     }
 }

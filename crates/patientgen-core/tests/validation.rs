@@ -8,13 +8,7 @@ use patientgen_core::scenario::ValidationOptions;
 fn errors(json: &str) -> String {
     match ScenarioConfig::from_json(json) {
         Err(e) => e.to_string(),
-        Ok(c) => match c.validate(
-            catalog(),
-            ValidationOptions {
-                max_patients: 10_000,
-                fallback_seed: 1,
-            },
-        ) {
+        Ok(c) => match c.validate(catalog(), ValidationOptions { max_patients: 10_000, fallback_seed: 1 }) {
             Ok(_) => String::new(),
             Err(e) => e.to_string(),
         },
@@ -24,38 +18,14 @@ fn errors(json: &str) -> String {
 #[test]
 fn each_rule_names_its_field() {
     let cases = [
-        (
-            r#"{"total_patients": 0}"#,
-            "total_patients: must be between 1 and 10000",
-        ),
-        (
-            r#"{"total_patients": 10001}"#,
-            "total_patients: must be between 1 and 10000",
-        ),
-        (
-            r#"{"total_patients": 12.5}"#,
-            "total_patients: must be a whole number",
-        ),
-        (
-            r#"{"total_patients": "many"}"#,
-            "total_patients: invalid type",
-        ),
-        (
-            r#"{"days_of_fighting": 0}"#,
-            "days_of_fighting: must be between 1 and 365",
-        ),
-        (
-            r#"{"days_of_fighting": 366}"#,
-            "days_of_fighting: must be between 1 and 365",
-        ),
-        (
-            r#"{"base_date": "01/06/2025"}"#,
-            "base_date: must be a date written YYYY-MM-DD",
-        ),
-        (
-            r#"{"warfare_types": {"laser": true}}"#,
-            "warfare_types -> laser: unknown warfare type",
-        ),
+        (r#"{"total_patients": 0}"#, "total_patients: must be between 1 and 10000"),
+        (r#"{"total_patients": 10001}"#, "total_patients: must be between 1 and 10000"),
+        (r#"{"total_patients": 12.5}"#, "total_patients: must be a whole number"),
+        (r#"{"total_patients": "many"}"#, "total_patients: invalid type"),
+        (r#"{"days_of_fighting": 0}"#, "days_of_fighting: must be between 1 and 365"),
+        (r#"{"days_of_fighting": 366}"#, "days_of_fighting: must be between 1 and 365"),
+        (r#"{"base_date": "01/06/2025"}"#, "base_date: must be a date written YYYY-MM-DD"),
+        (r#"{"warfare_types": {"laser": true}}"#, "warfare_types -> laser: unknown warfare type"),
         (
             r#"{"warfare_types": {"conventional": false}}"#,
             "warfare_types: at least one warfare type must be true",
@@ -65,22 +35,13 @@ fn each_rule_names_its_field() {
             "intensity: 'apocalyptic' is not one of low, medium, high, extreme",
         ),
         (r#"{"tempo": "fast"}"#, "tempo: 'fast' is not one of"),
-        (
-            r#"{"special_events": {"parade": true}}"#,
-            "special_events -> parade: unknown special event",
-        ),
+        (r#"{"special_events": {"parade": true}}"#, "special_events -> parade: unknown special event"),
         (
             r#"{"environmental_conditions": {"lava": true}}"#,
             "environmental_conditions -> lava: unknown condition",
         ),
-        (
-            r#"{"injury_mix": {"Battle Injury": 0.5, "Disease": 0.2}}"#,
-            "injury_mix: shares must sum to 1",
-        ),
-        (
-            r#"{"injury_mix": {"Gunshot": 1.0}}"#,
-            "injury_mix -> Gunshot: unknown injury type",
-        ),
+        (r#"{"injury_mix": {"Battle Injury": 0.5, "Disease": 0.2}}"#, "injury_mix: shares must sum to 1"),
+        (r#"{"injury_mix": {"Gunshot": 1.0}}"#, "injury_mix -> Gunshot: unknown injury type"),
         (
             r#"{"front_configs": [{"id": "a", "name": "A", "casualty_rate": 1, "nationality_distribution": [{"nationality_code": "XXX", "percentage": 100}]}]}"#,
             "front_configs -> 0 -> nationality_distribution -> 0 -> nationality_code: unknown nation 'XXX'",
@@ -101,10 +62,7 @@ fn each_rule_names_its_field() {
             r#"{"front_configs": [{"id": "a", "name": "A", "casualty_rate": 0.5, "nationality_distribution": [{"nationality_code": "POL", "percentage": 100}]}, {"id": "b", "name": "B", "nationality_distribution": [{"nationality_code": "POL", "percentage": 100}]}]}"#,
             "front_configs: casualty_rate must be given for every front or for none",
         ),
-        (
-            r#"{"facility_chain": ["Role1", "Role2"]}"#,
-            "facility_chain: must start with POI",
-        ),
+        (r#"{"facility_chain": ["Role1", "Role2"]}"#, "facility_chain: must start with POI"),
         (
             r#"{"facility_chain": ["POI", "Role3", "Role2"]}"#,
             "facility_chain -> 2: roles must be listed once",
@@ -121,17 +79,11 @@ fn each_rule_names_its_field() {
             r#"{"facility_configs": [{"id": "Role2", "name": "R2", "rtd_rate": 0.5}]}"#,
             "facility_configs -> 0 -> kia_rate: field required",
         ),
-        (
-            r#"{"triage_override": {"Battle Injury": {"T9": 1}}}"#,
-            "triage_override -> Battle Injury -> T9",
-        ),
+        (r#"{"triage_override": {"Battle Injury": {"T9": 1}}}"#, "triage_override -> Battle Injury -> T9"),
     ];
     for (json, expected) in cases {
         let got = errors(json);
-        assert!(
-            got.contains(expected),
-            "{json}\n  expected: {expected}\n  got:      {got}"
-        );
+        assert!(got.contains(expected), "{json}\n  expected: {expected}\n  got:      {got}");
     }
 }
 
@@ -139,9 +91,7 @@ fn each_rule_names_its_field() {
 fn all_problems_are_reported_together() {
     let got = errors(r#"{"total_patients": 0, "days_of_fighting": 0, "intensity": "x"}"#);
     assert!(
-        got.contains("total_patients")
-            && got.contains("days_of_fighting")
-            && got.contains("intensity"),
+        got.contains("total_patients") && got.contains("days_of_fighting") && got.contains("intensity"),
         "{got}"
     );
 }
@@ -180,23 +130,16 @@ fn every_preset_and_its_upstream_generation_config_validate() {
         "maritime_operation",
         "default",
     ] {
-        let preset = cat
-            .presets
-            .get(id)
-            .unwrap_or_else(|| panic!("{id} missing"));
+        let preset = cat.presets.get(id).unwrap_or_else(|| panic!("{id} missing"));
         let config = cat.presets.config_for(preset);
-        let s = config
-            .validate(cat, ValidationOptions::default())
-            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        let s = config.validate(cat, ValidationOptions::default()).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(s.total_patients, preset.total_patients);
         assert_eq!(s.days, preset.duration_days);
         // Upstream's generation_config has no temporal keys: it must still run as the preset describes.
         let mut bare = config.clone();
         bare.warfare_types = None;
         bare.days_of_fighting = None;
-        let s = bare
-            .validate(cat, ValidationOptions::default())
-            .unwrap_or_else(|e| panic!("{id} bare: {e}"));
+        let s = bare.validate(cat, ValidationOptions::default()).unwrap_or_else(|e| panic!("{id} bare: {e}"));
         assert_eq!(s.days, preset.duration_days, "{id}: duration_days ignored");
         assert_eq!(s.warfare.len(), 1, "{id}: warfare_type ignored");
     }
@@ -208,9 +151,7 @@ fn toml_scenarios_work_and_name_bad_fields() {
         "total_patients = 50\nseed = 3\n[warfare_types]\nurban = true\n[[front_configs]]\nid = \"x\"\nname = \"X\"\ncasualty_rate = 1.0\nnationality_distribution = [{ nationality_code = \"NOR\", percentage = 100 }]\n",
     )
     .expect("parses");
-    let s = ok
-        .validate(catalog(), ValidationOptions::default())
-        .expect("valid");
+    let s = ok.validate(catalog(), ValidationOptions::default()).expect("valid");
     assert_eq!(s.total_patients, 50);
     let bad = ScenarioConfig::from_toml("total_patients = \"lots\"\n");
     assert!(bad.is_err_and(|e| e.to_string().contains("total_patients")));

@@ -120,12 +120,7 @@ impl Header {
         salt.copy_from_slice(&h[15..31]);
         let mut nonce_prefix = [0u8; 7];
         nonce_prefix.copy_from_slice(&h[32..39]);
-        Ok(Self {
-            iterations,
-            salt,
-            nonce_prefix,
-            segment_size,
-        })
+        Ok(Self { iterations, salt, nonce_prefix, segment_size })
     }
 }
 
@@ -149,9 +144,7 @@ fn nonce(prefix: &[u8; 7], counter: u32, last: bool) -> [u8; 12] {
 }
 
 fn random_bytes(buf: &mut [u8]) -> Result<(), CryptoError> {
-    rand::rngs::SysRng
-        .try_fill_bytes(buf)
-        .map_err(|e| CryptoError::Random(e.to_string()))
+    rand::rngs::SysRng.try_fill_bytes(buf).map_err(|e| CryptoError::Random(e.to_string()))
 }
 
 /// A writer that encrypts everything written to it. Call [`Encryptor::finish`]
@@ -176,12 +169,7 @@ impl<W: Write> Encryptor<W> {
         Self::with_header(
             inner,
             password,
-            Header {
-                iterations,
-                salt,
-                nonce_prefix,
-                segment_size: SEGMENT_SIZE,
-            },
+            Header { iterations, salt, nonce_prefix, segment_size: SEGMENT_SIZE },
         )
     }
 
@@ -206,11 +194,7 @@ impl<W: Write> Encryptor<W> {
         let n = nonce(&self.prefix, self.counter, last);
         let tag = self
             .cipher
-            .encrypt_inout_detached(
-                &Nonce::from(n),
-                &self.header,
-                self.buffer.as_mut_slice().into(),
-            )
+            .encrypt_inout_detached(&Nonce::from(n), &self.header, self.buffer.as_mut_slice().into())
             .map_err(|_| io::Error::other("encryption failed"))?;
         self.inner.write_all(&self.buffer)?;
         self.inner.write_all(tag.as_slice())?;
@@ -239,8 +223,7 @@ impl<W: Write> Write for Encryptor<W> {
             }
             let room = self.segment - self.buffer.len();
             let take = room.min(data.len() - written);
-            self.buffer
-                .extend_from_slice(&data[written..written + take]);
+            self.buffer.extend_from_slice(&data[written..written + take]);
             written += take;
         }
         Ok(written)
@@ -312,11 +295,7 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 fn read_exact_or<R: Read>(r: &mut R, buf: &mut [u8], err: CryptoError) -> Result<(), CryptoError> {
-    if read_full(r, buf)? < buf.len() {
-        Err(err)
-    } else {
-        Ok(())
-    }
+    if read_full(r, buf)? < buf.len() { Err(err) } else { Ok(()) }
 }
 
 /// Whether bytes start with the encrypted-file magic.
@@ -330,12 +309,7 @@ mod tests {
 
     fn roundtrip(len: usize, segment: u32) -> (Vec<u8>, Vec<u8>) {
         let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-        let header = Header {
-            iterations: 1000,
-            salt: [7; 16],
-            nonce_prefix: [9; 7],
-            segment_size: segment,
-        };
+        let header = Header { iterations: 1000, salt: [7; 16], nonce_prefix: [9; 7], segment_size: segment };
         let mut enc = Encryptor::with_header(Vec::new(), b"secret", header).expect("encryptor");
         for chunk in plain.chunks(1000) {
             enc.write_all(chunk).expect("write");
@@ -349,11 +323,7 @@ mod tests {
         for len in [0, 1, 99, 100, 101, 199, 200, 201, 5000] {
             let (plain, sealed) = roundtrip(len, 100);
             let segments = len.div_ceil(100).max(1);
-            assert_eq!(
-                sealed.len(),
-                HEADER_LEN + len + segments * TAG_LEN,
-                "len {len}"
-            );
+            assert_eq!(sealed.len(), HEADER_LEN + len + segments * TAG_LEN, "len {len}");
             let mut out = Vec::new();
             let n = decrypt_stream(sealed.as_slice(), &mut out, b"secret").expect("decrypts");
             assert_eq!(n as usize, len);
@@ -377,10 +347,7 @@ mod tests {
         assert!(decrypt_stream(header.as_slice(), Vec::new(), b"secret").is_err());
         // Dropping the final segment must fail, not yield a shorter file.
         let cut = &sealed[..HEADER_LEN + 2 * (100 + TAG_LEN)];
-        assert!(matches!(
-            decrypt_stream(cut, Vec::new(), b"secret"),
-            Err(CryptoError::Authentication)
-        ));
+        assert!(matches!(decrypt_stream(cut, Vec::new(), b"secret"), Err(CryptoError::Authentication)));
         assert!(matches!(
             decrypt_stream(&b"plain text"[..], Vec::new(), b"x"),
             Err(CryptoError::NotEncrypted)
@@ -389,12 +356,8 @@ mod tests {
 
     #[test]
     fn fresh_salt_each_time() {
-        let a = Encryptor::new(Vec::new(), b"pw", 1000)
-            .and_then(|e| Ok(e.finish()?))
-            .expect("a");
-        let b = Encryptor::new(Vec::new(), b"pw", 1000)
-            .and_then(|e| Ok(e.finish()?))
-            .expect("b");
+        let a = Encryptor::new(Vec::new(), b"pw", 1000).and_then(|e| Ok(e.finish()?)).expect("a");
+        let b = Encryptor::new(Vec::new(), b"pw", 1000).and_then(|e| Ok(e.finish()?)).expect("b");
         assert_ne!(a[15..31], b[15..31]);
         assert_ne!(a, b);
     }

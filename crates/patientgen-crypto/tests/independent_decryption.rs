@@ -35,13 +35,8 @@ fn ring_decrypt(file: &[u8], password: &[u8]) -> Option<Vec<u8>> {
         nonce[7..11].copy_from_slice(&(i as u32).to_be_bytes());
         nonce[11] = u8::from(i + 1 == count);
         let mut buf = chunk.to_vec();
-        let opened = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(header),
-                &mut buf,
-            )
-            .ok()?;
+        let opened =
+            key.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(header), &mut buf).ok()?;
         plain.extend_from_slice(opened);
     }
     Some(plain)
@@ -49,21 +44,12 @@ fn ring_decrypt(file: &[u8], password: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn ring_decrypts_what_patientgen_encrypts() {
-    let plain: Vec<u8> = (0..200_000u32)
-        .flat_map(|i| (i % 253).to_le_bytes())
-        .collect();
-    let mut enc = Encryptor::new(
-        Vec::new(),
-        "correct horse battery staple".as_bytes(),
-        DEFAULT_ITERATIONS,
-    )
-    .expect("encryptor");
+    let plain: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 253).to_le_bytes()).collect();
+    let mut enc = Encryptor::new(Vec::new(), "correct horse battery staple".as_bytes(), DEFAULT_ITERATIONS)
+        .expect("encryptor");
     enc.write_all(&plain).expect("write");
     let file = enc.finish().expect("finish");
-    assert_eq!(
-        u32::from_be_bytes([file[10], file[11], file[12], file[13]]),
-        600_000
-    );
+    assert_eq!(u32::from_be_bytes([file[10], file[11], file[12], file[13]]), 600_000);
     let opened = ring_decrypt(&file, b"correct horse battery staple").expect("ring opens the file");
     assert_eq!(opened, plain);
     assert!(ring_decrypt(&file, b"wrong password").is_none());

@@ -20,13 +20,7 @@ pub enum Format {
 
 impl Format {
     /// Every format.
-    pub const ALL: [Format; 5] = [
-        Format::Json,
-        Format::Ndjson,
-        Format::Csv,
-        Format::Fhir,
-        Format::Xml,
-    ];
+    pub const ALL: [Format; 5] = [Format::Json, Format::Ndjson, Format::Csv, Format::Fhir, Format::Xml];
 
     /// Name on the command line and in the API.
     pub fn as_str(self) -> &'static str {
@@ -78,9 +72,7 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "fhir" | "fhir-ndjson" => Ok(Format::Fhir),
             "xml" => Ok(Format::Xml),
-            other => Err(format!(
-                "unknown format '{other}' (json, ndjson, csv, fhir, xml)"
-            )),
+            other => Err(format!("unknown format '{other}' (json, ndjson, csv, fhir, xml)")),
         }
     }
 }

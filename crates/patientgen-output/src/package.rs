@@ -95,10 +95,7 @@ pub fn write_zip<W: Write, R: Read>(
             .large_file(large)
     };
     for (file, mut reader) in files {
-        zip.start_file(
-            file.name.as_str(),
-            options(file.bytes >= u64::from(u32::MAX)),
-        )?;
+        zip.start_file(file.name.as_str(), options(file.bytes >= u64::from(u32::MAX)))?;
         std::io::copy(&mut reader, &mut zip)?;
     }
     zip.start_file("manifest.json", options(false))?;

@@ -38,10 +38,7 @@ fn encode_chunk<'a>(
     targets: &[&dyn Encoder],
     slots: &[PatientSlot],
 ) -> Result<Encoded<'a>, OutputError> {
-    let mut bytes: Vec<Vec<u8>> = targets
-        .iter()
-        .map(|_| Vec::with_capacity(slots.len() * 2048))
-        .collect();
+    let mut bytes: Vec<Vec<u8>> = targets.iter().map(|_| Vec::with_capacity(slots.len() * 3072)).collect();
     let mut facts = Vec::with_capacity(slots.len());
     for slot in slots {
         let patient = generator.patient(slot);

@@ -44,9 +44,7 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
         return read_any(Box::new(flate2::read::GzDecoder::new(reader)), f);
     }
     if patientgen_crypto::is_encrypted(&head) {
-        return Err(ReadError::Format(
-            "the file is encrypted: run `patientgen decrypt` first".into(),
-        ));
+        return Err(ReadError::Format("the file is encrypted: run `patientgen decrypt` first".into()));
     }
     let first = head.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let mut count = 0u64;
@@ -54,19 +52,14 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
         None => Ok(0),
         Some(b'{') | Some(b'[') if !looks_like_ndjson(&head) => {
             let mut de = serde_json::Deserializer::from_reader(reader);
-            let seed = Root {
-                f,
-                count: &mut count,
-            };
+            let seed = Root { f, count: &mut count };
             seed.deserialize(&mut de).map_err(|e| match e.classify() {
                 serde_json::error::Category::Data if e.to_string().starts_with("record ") => {
                     ReadError::Format(e.to_string())
                 }
                 _ => ReadError::Format(format!("not a patients JSON file: {e}")),
             })?;
-            de.end().map_err(|e| {
-                ReadError::Format(format!("trailing data after the JSON document: {e}"))
-            })?;
+            de.end().map_err(|e| ReadError::Format(format!("trailing data after the JSON document: {e}")))?;
             Ok(count)
         }
         Some(_) => {
@@ -80,10 +73,7 @@ fn read_any(input: Box<dyn Read + '_>, f: &mut Callback<'_>) -> Result<u64, Read
                 if text.is_empty() {
                     continue;
                 }
-                f(text).map_err(|message| ReadError::Record {
-                    index: count,
-                    message,
-                })?;
+                f(text).map_err(|message| ReadError::Record { index: count, message })?;
                 count += 1;
             }
             Ok(count)
@@ -122,31 +112,20 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Patients {
-            f: self.f,
-            count: self.count,
-        }
-        .visit_seq(seq)
+        Patients { f: self.f, count: self.count }.visit_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut found = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "patients" {
-                map.next_value_seed(Patients {
-                    f: &mut *self.f,
-                    count: &mut *self.count,
-                })?;
+                map.next_value_seed(Patients { f: &mut *self.f, count: &mut *self.count })?;
                 found = true;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        if found {
-            Ok(())
-        } else {
-            Err(serde::de::Error::custom("no `patients` array"))
-        }
+        if found { Ok(()) } else { Err(serde::de::Error::custom("no `patients` array")) }
     }
 }
 
@@ -197,10 +176,7 @@ mod tests {
 
     #[test]
     fn reads_every_shape() {
-        assert_eq!(
-            ids(r#"{"metadata":{"a":[1]},"patients":[{"id":1},{"id":2}]}"#),
-            vec![1, 2]
-        );
+        assert_eq!(ids(r#"{"metadata":{"a":[1]},"patients":[{"id":1},{"id":2}]}"#), vec![1, 2]);
         assert_eq!(ids(r#"[{"id":3}, {"id":4}]"#), vec![3, 4]);
         assert_eq!(ids("{\"id\":5}\n{\"id\":6}\n"), vec![5, 6]);
         assert_eq!(ids("[\n{\"id\":7},{\"id\":8}\n]"), vec![7, 8]);

@@ -11,13 +11,10 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 static SCHEMA: LazyLock<Value> = LazyLock::new(|| {
-    let gz = std::fs::File::open(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/fhir-r4.schema.json.gz"
-    ))
-    .expect("schema fixture");
-    serde_json::from_reader(std::io::BufReader::new(flate2::read::GzDecoder::new(gz)))
-        .expect("schema parses")
+    let gz =
+        std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fhir-r4.schema.json.gz"))
+            .expect("schema fixture");
+    serde_json::from_reader(std::io::BufReader::new(flate2::read::GzDecoder::new(gz))).expect("schema parses")
 });
 
 static FHIR_R4: LazyLock<jsonschema::Validator> =
@@ -46,9 +43,7 @@ fn bundles(preset: &str, n: u32, seed: u64) -> Vec<Value> {
     let s = common::preset(preset, n, seed);
     let out = common::render(&s, &[Format::Fhir], 2, EncodeOptions::default());
     let text = String::from_utf8(out.into_iter().next().unwrap_or_default()).expect("utf-8");
-    text.lines()
-        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
-        .collect()
+    text.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
 }
 
 #[test]
@@ -65,40 +60,26 @@ fn generated_bundles_are_valid_fhir_r4() {
         let all = bundles(preset, n, 31);
         assert_eq!(all.len(), n as usize);
         for b in &all {
-            assert!(
-                FHIR_R4.is_valid(b),
-                "{preset}: invalid bundle:\n{}",
-                explain(b)
-            );
-            let urls: HashSet<&str> = b["entry"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e["fullUrl"].as_str())
-                .collect();
+            assert!(FHIR_R4.is_valid(b), "{preset}: invalid bundle:\n{}", explain(b));
+            let urls: HashSet<&str> =
+                b["entry"].as_array().into_iter().flatten().filter_map(|e| e["fullUrl"].as_str()).collect();
             for e in b["entry"].as_array().into_iter().flatten() {
                 let r = &e["resource"];
                 kinds.insert(r["resourceType"].as_str().unwrap_or("").to_string());
                 assert_eq!(
                     Some(r["id"].as_str().unwrap_or("")),
-                    e["fullUrl"]
-                        .as_str()
-                        .map(|u| u.trim_start_matches("urn:uuid:"))
+                    e["fullUrl"].as_str().map(|u| u.trim_start_matches("urn:uuid:"))
                 );
                 for key in ["subject", "encounter"] {
                     if let Some(reference) = r[key]["reference"].as_str() {
-                        assert!(
-                            urls.contains(reference),
-                            "dangling {key} reference {reference}"
-                        );
+                        assert!(urls.contains(reference), "dangling {key} reference {reference}");
                     }
                 }
                 if r["resourceType"] == "Observation" {
                     assert_eq!(r["status"], "final");
                 }
                 if r["resourceType"] == "Encounter"
-                    && let (Some(s), Some(e)) =
-                        (r["period"]["start"].as_str(), r["period"]["end"].as_str())
+                    && let (Some(s), Some(e)) = (r["period"]["start"].as_str(), r["period"]["end"].as_str())
                 {
                     assert!(s <= e, "period goes backwards");
                 }
@@ -108,13 +89,7 @@ fn generated_bundles_are_valid_fhir_r4() {
             }
         }
     }
-    for kind in [
-        "Patient",
-        "Condition",
-        "Encounter",
-        "Procedure",
-        "Observation",
-    ] {
+    for kind in ["Patient", "Condition", "Encounter", "Procedure", "Observation"] {
         assert!(kinds.contains(kind), "no {kind} generated");
     }
     assert!(deceased > 0);

@@ -13,13 +13,7 @@ use patientgen_output::{Format, JsonEnvelope, OutputError};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-const ALL: [Format; 5] = [
-    Format::Json,
-    Format::Ndjson,
-    Format::Csv,
-    Format::Fhir,
-    Format::Xml,
-];
+const ALL: [Format; 5] = [Format::Json, Format::Ndjson, Format::Csv, Format::Fhir, Format::Xml];
 
 #[test]
 fn same_seed_gives_identical_bytes_for_any_thread_count() {
@@ -29,10 +23,7 @@ fn same_seed_gives_identical_bytes_for_any_thread_count() {
     let five = common::render(&s, &ALL, 5, EncodeOptions::default());
     for (i, f) in ALL.iter().enumerate() {
         assert!(!one[i].is_empty());
-        assert!(
-            one[i] == two[i] && one[i] == five[i],
-            "{f} differs between thread counts"
-        );
+        assert!(one[i] == two[i] && one[i] == five[i], "{f} differs between thread counts");
     }
     let other = common::preset("nato_article_5", 3000, 1235);
     let different = common::render(&other, &[Format::Ndjson], 2, EncodeOptions::default());
@@ -47,15 +38,8 @@ fn json_shapes_parse() {
     assert_eq!(v["metadata"]["patient_count"], 500);
     assert_eq!(v["metadata"]["seed"], 3);
     assert_eq!(v["patients"].as_array().map(Vec::len), Some(500));
-    let array = common::render(
-        &s,
-        &[Format::Json],
-        2,
-        EncodeOptions {
-            json_envelope: JsonEnvelope::Array,
-        },
-    )
-    .remove(0);
+    let array = common::render(&s, &[Format::Json], 2, EncodeOptions { json_envelope: JsonEnvelope::Array })
+        .remove(0);
     let a: Vec<serde_json::Value> = serde_json::from_slice(&array).expect("bare array");
     assert_eq!(a.len(), 500);
     assert_eq!(a[0], v["patients"][0]);
@@ -73,17 +57,10 @@ fn json_shapes_parse() {
         ] {
             assert!(p.get(key).is_some(), "{key} missing");
         }
-        assert!(
-            p["injury_timestamp"]
-                .as_str()
-                .is_some_and(|t| t.ends_with('Z'))
-        );
+        assert!(p["injury_timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
     let ndjson = common::render(&s, &[Format::Ndjson], 1, EncodeOptions::default()).remove(0);
-    let lines: Vec<&[u8]> = ndjson
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&[u8]> = ndjson.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 500);
     for l in lines {
         serde_json::from_slice::<serde_json::Value>(l).expect("line parses");
@@ -123,26 +100,16 @@ fn xml_is_one_well_formed_document() {
     assert_eq!(root.attribute("patient_count"), Some("400"));
     let items: Vec<_> = root.children().filter(|n| n.is_element()).collect();
     assert_eq!(items.len(), 400);
-    assert!(
-        items[0]
-            .children()
-            .any(|c| c.tag_name().name() == "movement_timeline")
-    );
+    assert!(items[0].children().any(|c| c.tag_name().name() == "movement_timeline"));
 }
 
 #[test]
 fn layers_round_trip() {
     let plain = b"{\"hello\": \"world\"}\n".repeat(5000);
-    for (gzip, password) in [
-        (true, None),
-        (false, Some("hunter22".to_string())),
-        (true, Some("hunter22".to_string())),
-    ] {
-        let layers = Layers {
-            gzip,
-            password: password.clone(),
-            iterations: 1000,
-        };
+    for (gzip, password) in
+        [(true, None), (false, Some("hunter22".to_string())), (true, Some("hunter22".to_string()))]
+    {
+        let layers = Layers { gzip, password: password.clone(), iterations: 1000 };
         let mut sink = Layered::new(HashingWriter::new(Vec::new()), &layers).expect("layers");
         sink.write_all(&plain).expect("write");
         let (bytes, n, sha) = sink.finish().expect("finish").finish().expect("hash");
@@ -158,9 +125,7 @@ fn layers_round_trip() {
         };
         let content = if gzip {
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(decrypted.as_slice())
-                .read_to_end(&mut out)
-                .expect("gunzip");
+            flate2::read::GzDecoder::new(decrypted.as_slice()).read_to_end(&mut out).expect("gunzip");
             out
         } else {
             decrypted
@@ -172,12 +137,7 @@ fn layers_round_trip() {
 #[test]
 fn zip_holds_the_files_and_a_truthful_manifest() {
     let s = common::preset("training_exercise", 100, 6);
-    let rendered = common::render(
-        &s,
-        &[Format::Json, Format::Csv],
-        2,
-        EncodeOptions::default(),
-    );
+    let rendered = common::render(&s, &[Format::Json, Format::Csv], 2, EncodeOptions::default());
     let files: Vec<(ManifestFile, &[u8])> = [Format::Json, Format::Csv]
         .iter()
         .zip(&rendered)
@@ -200,9 +160,7 @@ fn zip_holds_the_files_and_a_truthful_manifest() {
         let mut b = patientgen_core::SummaryBuilder::default();
         let g = patientgen_core::Generator::new(&s);
         for slot in g.plan() {
-            b.add(&patientgen_core::summary::PatientFacts::of(
-                &g.patient(&slot),
-            ));
+            b.add(&patientgen_core::summary::PatientFacts::of(&g.patient(&slot)));
         }
         b.build()
     };
@@ -218,31 +176,17 @@ fn zip_holds_the_files_and_a_truthful_manifest() {
     };
     let zipped = write_zip(Vec::new(), files, &manifest).expect("zip");
     let again = {
-        let files: Vec<(ManifestFile, &[u8])> = manifest
-            .files
-            .iter()
-            .cloned()
-            .zip(rendered.iter().map(Vec::as_slice))
-            .collect();
+        let files: Vec<(ManifestFile, &[u8])> =
+            manifest.files.iter().cloned().zip(rendered.iter().map(Vec::as_slice)).collect();
         write_zip(Vec::new(), files, &manifest).expect("zip")
     };
     assert_eq!(zipped, again, "ZIP bytes are reproducible");
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).expect("readable zip");
-    let names: Vec<String> = archive
-        .file_names()
-        .map(|n| n.map(|s| s.to_string()))
-        .collect::<Result<_, _>>()
-        .expect("names");
-    assert_eq!(
-        names,
-        vec!["patients.json", "patients.csv", "manifest.json"]
-    );
+    let names: Vec<String> =
+        archive.file_names().map(|n| n.map(|s| s.to_string())).collect::<Result<_, _>>().expect("names");
+    assert_eq!(names, vec!["patients.json", "patients.csv", "manifest.json"]);
     let mut m = String::new();
-    archive
-        .by_name("manifest.json")
-        .expect("manifest")
-        .read_to_string(&mut m)
-        .expect("read");
+    archive.by_name("manifest.json").expect("manifest").read_to_string(&mut m).expect("read");
     let m: serde_json::Value = serde_json::from_str(&m).expect("manifest json");
     assert_eq!(m["counts"]["patients"], 100);
     for f in m["files"].as_array().into_iter().flatten() {
@@ -253,10 +197,7 @@ fn zip_holds_the_files_and_a_truthful_manifest() {
             .read_to_end(&mut content)
             .expect("read");
         use sha2::Digest;
-        assert_eq!(
-            f["sha256"].as_str(),
-            Some(hex::encode(sha2::Sha256::digest(&content)).as_str())
-        );
+        assert_eq!(f["sha256"].as_str(), Some(hex::encode(sha2::Sha256::digest(&content)).as_str()));
         assert_eq!(f["bytes"].as_u64(), Some(content.len() as u64));
     }
 }
@@ -265,11 +206,7 @@ fn zip_holds_the_files_and_a_truthful_manifest() {
 fn cancel_and_progress() {
     let s = common::preset("default", 5000, 1);
     let g = patientgen_core::Generator::new(&s);
-    let encoders = vec![patientgen_output::encode::encoder_for(
-        Format::Ndjson,
-        1,
-        EncodeOptions::default(),
-    )];
+    let encoders = vec![patientgen_output::encode::encoder_for(Format::Ndjson, 1, EncodeOptions::default())];
     let cancel = AtomicBool::new(true);
     let mut buf = Vec::new();
     let result = {
@@ -279,11 +216,7 @@ fn cancel_and_progress() {
             &common::meta(&s),
             &encoders,
             &mut sinks,
-            &GenerateOptions {
-                threads: 2,
-                cancel: Some(&cancel),
-                progress: None,
-            },
+            &GenerateOptions { threads: 2, cancel: Some(&cancel), progress: None },
         )
     };
     assert!(matches!(result, Err(OutputError::Cancelled)));
@@ -297,11 +230,7 @@ fn cancel_and_progress() {
             &common::meta(&s),
             &encoders,
             &mut sinks,
-            &GenerateOptions {
-                threads: 2,
-                cancel: None,
-                progress: Some(&progress),
-            },
+            &GenerateOptions { threads: 2, cancel: None, progress: Some(&progress) },
         )
         .expect("runs")
     };
@@ -317,15 +246,7 @@ fn readers_stream_back_what_writers_wrote() {
         (Format::Json, JsonEnvelope::Array),
         (Format::Ndjson, JsonEnvelope::Object),
     ] {
-        let bytes = common::render(
-            &s,
-            &[format],
-            2,
-            EncodeOptions {
-                json_envelope: envelope,
-            },
-        )
-        .remove(0);
+        let bytes = common::render(&s, &[format], 2, EncodeOptions { json_envelope: envelope }).remove(0);
         let mut ids = Vec::new();
         let n = for_each_patient(bytes.as_slice(), |p| {
             let v: serde_json::Value = serde_json::from_str(p).map_err(|e| e.to_string())?;

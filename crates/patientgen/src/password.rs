@@ -14,12 +14,9 @@ pub fn read(env_var: Option<&str>, confirm: bool) -> CliResult<String> {
             .map_err(|_| CliError::input(format!("environment variable {var} is not set")))?,
         None => {
             if !std::io::stdin().is_terminal() {
-                return Err(CliError::input(
-                    "no password: use --password-env VAR (stdin is not a terminal)",
-                ));
+                return Err(CliError::input("no password: use --password-env VAR (stdin is not a terminal)"));
             }
-            let first = rpassword::prompt_password("Password: ")
-                .map_err(|e| CliError::Runtime(e.into()))?;
+            let first = rpassword::prompt_password("Password: ").map_err(|e| CliError::Runtime(e.into()))?;
             if confirm {
                 let second = rpassword::prompt_password("Repeat password: ")
                     .map_err(|e| CliError::Runtime(e.into()))?;
@@ -31,9 +28,7 @@ pub fn read(env_var: Option<&str>, confirm: bool) -> CliResult<String> {
         }
     };
     if password.chars().count() < MIN_LENGTH {
-        return Err(CliError::input(format!(
-            "the password must have at least {MIN_LENGTH} characters"
-        )));
+        return Err(CliError::input(format!("the password must have at least {MIN_LENGTH} characters")));
     }
     Ok(password)
 }

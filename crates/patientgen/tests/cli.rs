@@ -28,38 +28,21 @@ fn rejects(cmd: &mut Command, message: &str) {
 
 #[test]
 fn every_command_explains_itself() {
-    patientgen()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("generate"));
+    patientgen().arg("--help").assert().success().stdout(predicate::str::contains("generate"));
     for (cmd, flag) in [
         ("generate", "--password-env"),
         ("presets", "--show"),
         ("stats", "--format"),
         ("decrypt", "--password-env"),
     ] {
-        patientgen()
-            .args([cmd, "--help"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains(flag));
+        patientgen().args([cmd, "--help"]).assert().success().stdout(predicate::str::contains(flag));
     }
-    patientgen()
-        .args(["scenario", "validate", "--help"])
-        .assert()
-        .success();
+    patientgen().args(["scenario", "validate", "--help"]).assert().success();
 }
 
 #[test]
 fn presets_lists_every_upstream_preset() {
-    let out = patientgen()
-        .arg("presets")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = patientgen().arg("presets").assert().success().get_output().stdout.clone();
     let text = String::from_utf8_lossy(&out);
     for id in [
         "nato_article_5",
@@ -74,13 +57,8 @@ fn presets_lists_every_upstream_preset() {
     ] {
         assert!(text.contains(id), "{id} missing");
     }
-    let json = patientgen()
-        .args(["presets", "--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let json =
+        patientgen().args(["presets", "--format", "json"]).assert().success().get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&json).expect("json");
     assert_eq!(v.as_array().map(Vec::len), Some(9));
     let shown = patientgen()
@@ -114,21 +92,13 @@ fn generates_every_format_reproducibly_across_thread_counts() {
                 "--preset",
                 "nato_article_5",
             ])
-            .args([
-                "-f", "json", "-f", "ndjson", "-f", "csv", "-f", "fhir", "-f", "xml",
-            ])
+            .args(["-f", "json", "-f", "ndjson", "-f", "csv", "-f", "fhir", "-f", "xml"])
             .arg("-o")
             .arg(dir.path().join(format!("t{threads}")))
             .assert()
             .success();
     }
-    for name in [
-        "patients.json",
-        "patients.ndjson",
-        "patients.csv",
-        "patients.fhir.ndjson",
-        "patients.xml",
-    ] {
+    for name in ["patients.json", "patients.ndjson", "patients.csv", "patients.fhir.ndjson", "patients.xml"] {
         let a = read(&dir.path().join("t1").join(name));
         let b = read(&dir.path().join("t2").join(name));
         assert!(a.len() > 1000, "{name} is empty");
@@ -159,10 +129,7 @@ fn generates_every_format_reproducibly_across_thread_counts() {
         .arg(dir.path().join("other.ndjson"))
         .assert()
         .success();
-    assert_ne!(
-        read(&dir.path().join("other.ndjson")),
-        read(&dir.path().join("t1/patients.ndjson"))
-    );
+    assert_ne!(read(&dir.path().join("other.ndjson")), read(&dir.path().join("t1/patients.ndjson")));
 }
 
 #[test]
@@ -195,10 +162,7 @@ fn zip_is_reproducible_and_its_manifest_is_true() {
     assert_eq!(bytes, read(&dir.path().join("b.zip")));
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
     let mut manifest = String::new();
-    zip.by_name("manifest.json")
-        .expect("manifest")
-        .read_to_string(&mut manifest)
-        .expect("read");
+    zip.by_name("manifest.json").expect("manifest").read_to_string(&mut manifest).expect("read");
     let m: serde_json::Value = serde_json::from_str(&manifest).expect("json");
     assert_eq!(m["seed"], 5);
     assert_eq!(m["counts"]["patients"], 300);
@@ -220,56 +184,31 @@ fn zip_is_reproducible_and_its_manifest_is_true() {
 #[test]
 fn stdout_output_and_gzip() {
     let out = patientgen()
-        .args([
-            "generate", "-n", "120", "--seed", "1", "-q", "-f", "ndjson", "-o", "-",
-        ])
+        .args(["generate", "-n", "120", "--seed", "1", "-q", "-f", "ndjson", "-o", "-"])
         .assert()
         .success()
         .get_output()
         .stdout
         .clone();
-    let lines: Vec<&[u8]> = out
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&[u8]> = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 120);
     let dir = TempDir::new().expect("tempdir");
     patientgen()
-        .args([
-            "generate", "-n", "50", "--seed", "1", "-q", "--gzip", "-f", "csv", "-o",
-        ])
+        .args(["generate", "-n", "50", "--seed", "1", "-q", "--gzip", "-f", "csv", "-o"])
         .arg(dir.path())
         .assert()
         .success();
     let gz = read(&dir.path().join("patients.csv.gz"));
     let mut text = String::new();
-    flate2::read::GzDecoder::new(gz.as_slice())
-        .read_to_string(&mut text)
-        .expect("gunzip");
+    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut text).expect("gunzip");
     assert_eq!(text.lines().count(), 51);
 }
 
 #[test]
 fn encrypted_output_decrypts_to_the_plain_output() {
     let dir = TempDir::new().expect("tempdir");
-    let base = [
-        "generate",
-        "-n",
-        "200",
-        "--seed",
-        "9",
-        "--generated-at",
-        PINNED,
-        "-q",
-        "-f",
-        "json",
-    ];
-    patientgen()
-        .args(base)
-        .arg("-o")
-        .arg(dir.path().join("plain"))
-        .assert()
-        .success();
+    let base = ["generate", "-n", "200", "--seed", "9", "--generated-at", PINNED, "-q", "-f", "json"];
+    patientgen().args(base).arg("-o").arg(dir.path().join("plain")).assert().success();
     patientgen()
         .args(base)
         .args(["--encrypt", "--password-env", "PG_TEST_PASSWORD", "-o"])
@@ -285,10 +224,7 @@ fn encrypted_output_decrypts_to_the_plain_output() {
         .env("PG_TEST_PASSWORD", "exercise-2025")
         .assert()
         .success();
-    assert_eq!(
-        read(&dir.path().join("secret/patients.json")),
-        read(&dir.path().join("plain/patients.json"))
-    );
+    assert_eq!(read(&dir.path().join("secret/patients.json")), read(&dir.path().join("plain/patients.json")));
     // Wrong password: a clear error and no output left behind.
     std::fs::remove_file(dir.path().join("secret/patients.json")).expect("rm");
     rejects(
@@ -323,9 +259,7 @@ fn scenario_files_in_json_and_toml() {
         .arg(&toml)
         .assert()
         .success()
-        .stdout(
-            predicate::str::contains("valid").and(predicate::str::contains("POI > Role1 > Role2")),
-        );
+        .stdout(predicate::str::contains("valid").and(predicate::str::contains("POI > Role1 > Role2")));
     patientgen()
         .args(["generate", "-q", "--scenario"])
         .arg(&toml)
@@ -337,16 +271,8 @@ fn scenario_files_in_json_and_toml() {
         serde_json::from_slice(&read(&dir.path().join("out/patients.json"))).expect("json");
     let patients = v["patients"].as_array().cloned().unwrap_or_default();
     assert_eq!(patients.len(), 80);
-    assert!(
-        patients
-            .iter()
-            .all(|p| p["nationality"] == "NOR" || p["nationality"] == "DNK")
-    );
-    assert!(
-        patients
-            .iter()
-            .all(|p| p["last_facility"] != "Role3" && p["last_facility"] != "Role4")
-    );
+    assert!(patients.iter().all(|p| p["nationality"] == "NOR" || p["nationality"] == "DNK"));
+    assert!(patients.iter().all(|p| p["last_facility"] != "Role3" && p["last_facility"] != "Role4"));
 
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"total_patients": 0, "warfare_types": {"laser": true}, "front_configs": [{"id": "a", "name": "A", "casualty_rate": 1, "nationality_distribution": [{"nationality_code": "XXX", "percentage": 100}]}]}"#).expect("write");
@@ -354,57 +280,27 @@ fn scenario_files_in_json_and_toml() {
         patientgen().args(["scenario", "validate"]).arg(&bad),
         "total_patients: must be between 1 and 1000000",
     );
-    rejects(
-        patientgen().args(["scenario", "validate"]).arg(&bad),
-        "warfare_types -> laser",
-    );
-    rejects(
-        patientgen().args(["scenario", "validate"]).arg(&bad),
-        "nationality_code: unknown nation 'XXX'",
-    );
-    rejects(
-        patientgen().args(["generate", "--scenario"]).arg(&bad),
-        "invalid scenario",
-    );
+    rejects(patientgen().args(["scenario", "validate"]).arg(&bad), "warfare_types -> laser");
+    rejects(patientgen().args(["scenario", "validate"]).arg(&bad), "nationality_code: unknown nation 'XXX'");
+    rejects(patientgen().args(["generate", "--scenario"]).arg(&bad), "invalid scenario");
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"total_patients\": ").expect("write");
-    rejects(
-        patientgen().args(["scenario", "validate"]).arg(&broken),
-        "broken.json",
-    );
-    rejects(
-        patientgen().args(["scenario", "validate", "/no/such/file.json"]),
-        "cannot read scenario file",
-    );
+    rejects(patientgen().args(["scenario", "validate"]).arg(&broken), "broken.json");
+    rejects(patientgen().args(["scenario", "validate", "/no/such/file.json"]), "cannot read scenario file");
 }
 
 #[test]
 fn bad_arguments_get_clear_errors_and_never_lose_data() {
     let dir = TempDir::new().expect("tempdir");
-    rejects(
-        patientgen().args(["generate", "--preset", "nope"]),
-        "unknown preset 'nope'",
-    );
-    rejects(
-        patientgen().args(["generate", "--threads", "0"]),
-        "--threads must be at least 1",
-    );
-    rejects(
-        patientgen().args(["generate", "-n", "0"]),
-        "total_patients: must be between 1",
-    );
+    rejects(patientgen().args(["generate", "--preset", "nope"]), "unknown preset 'nope'");
+    rejects(patientgen().args(["generate", "--threads", "0"]), "--threads must be at least 1");
+    rejects(patientgen().args(["generate", "-n", "0"]), "total_patients: must be between 1");
     rejects(
         patientgen().args(["generate", "-f", "json", "-f", "csv", "-o", "-"]),
         "several formats cannot go to stdout",
     );
-    rejects(
-        patientgen().args(["generate", "-f", "zip", "--gzip", "-o", "-"]),
-        "already compressed",
-    );
-    rejects(
-        patientgen().args(["generate", "--generated-at", "yesterday"]),
-        "RFC 3339",
-    );
+    rejects(patientgen().args(["generate", "-f", "zip", "--gzip", "-o", "-"]), "already compressed");
+    rejects(patientgen().args(["generate", "--generated-at", "yesterday"]), "RFC 3339");
     patientgen()
         .args(["generate", "-f", "yaml"])
         .assert()
@@ -413,18 +309,9 @@ fn bad_arguments_get_clear_errors_and_never_lose_data() {
     // An existing file is not overwritten without --force.
     let existing = dir.path().join("patients.json");
     std::fs::write(&existing, "precious").expect("write");
-    rejects(
-        patientgen()
-            .args(["generate", "-q", "-n", "5", "-o"])
-            .arg(dir.path()),
-        "already exists",
-    );
+    rejects(patientgen().args(["generate", "-q", "-n", "5", "-o"]).arg(dir.path()), "already exists");
     assert_eq!(read(&existing), b"precious");
-    patientgen()
-        .args(["generate", "-q", "-n", "5", "--force", "-o"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    patientgen().args(["generate", "-q", "-n", "5", "--force", "-o"]).arg(dir.path()).assert().success();
     assert_ne!(read(&existing), b"precious");
     rejects(
         patientgen()
@@ -436,12 +323,7 @@ fn bad_arguments_get_clear_errors_and_never_lose_data() {
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "[{\"id\": 1}]").expect("write");
     rejects(patientgen().args(["stats"]).arg(&junk), "triage_category");
-    rejects(
-        patientgen()
-            .args(["decrypt", "--password-env", "HOME"])
-            .arg(&junk),
-        "does not end in .enc",
-    );
+    rejects(patientgen().args(["decrypt", "--password-env", "HOME"]).arg(&junk), "does not end in .enc");
     // No temporary files left behind by the failures above.
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
         .into_iter()
@@ -457,37 +339,19 @@ fn bad_arguments_get_clear_errors_and_never_lose_data() {
 fn stats_and_summary_report_counts_and_timings() {
     let dir = TempDir::new().expect("tempdir");
     patientgen()
-        .args([
-            "generate",
-            "-n",
-            "2000",
-            "--seed",
-            "3",
-            "--summary",
-            "-f",
-            "json",
-            "-f",
-            "ndjson",
-            "-o",
-        ])
+        .args(["generate", "-n", "2000", "--seed", "3", "--summary", "-f", "json", "-f", "ndjson", "-o"])
         .arg(dir.path())
         .assert()
         .success()
         .stderr(
-            predicate::str::contains("Calibration")
-                .and(predicate::str::contains("KIA of battle injuries")),
+            predicate::str::contains("Calibration").and(predicate::str::contains("KIA of battle injuries")),
         );
     for name in ["patients.json", "patients.ndjson"] {
-        patientgen()
-            .arg("stats")
-            .arg(dir.path().join(name))
-            .assert()
-            .success()
-            .stdout(
-                predicate::str::contains("Outcome")
-                    .and(predicate::str::contains("Hours from injury to arrival"))
-                    .and(predicate::str::contains("Poland Front")),
-            );
+        patientgen().arg("stats").arg(dir.path().join(name)).assert().success().stdout(
+            predicate::str::contains("Outcome")
+                .and(predicate::str::contains("Hours from injury to arrival"))
+                .and(predicate::str::contains("Poland Front")),
+        );
     }
     let json = patientgen()
         .args(["stats", "--format", "json"])
@@ -500,11 +364,7 @@ fn stats_and_summary_report_counts_and_timings() {
     let s: serde_json::Value = serde_json::from_slice(&json).expect("json");
     assert_eq!(s["total_patients"], 2000);
     assert_eq!(s["fronts"]["Poland Front"]["count"], 1200);
-    assert!(
-        s["arrival_hours"]["Role1"]["T1"]["p50"]
-            .as_f64()
-            .is_some_and(|h| h > 0.0)
-    );
+    assert!(s["arrival_hours"]["Role1"]["T1"]["p50"].as_f64().is_some_and(|h| h > 0.0));
     // Upstream's own output shape (no `outcome`, DOW folded into KIA).
     let upstream = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/upstream-shape.json");
     let json = patientgen()

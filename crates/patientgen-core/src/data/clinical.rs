@@ -236,11 +236,7 @@ impl ClinicalData {
         let procedures: Vec<Procedure> = raw
             .procedures
             .iter()
-            .map(|(k, c)| Procedure {
-                key: k.clone(),
-                code: c.code.clone(),
-                display: c.display.clone(),
-            })
+            .map(|(k, c)| Procedure { key: k.clone(), code: c.code.clone(), display: c.display.clone() })
             .collect();
         let procedure_id = |k: &str| {
             procedures
@@ -254,8 +250,7 @@ impl ClinicalData {
         for (key, by_role) in &raw.protocols {
             let mut steps: [Vec<ProtocolStep>; 5] = Default::default();
             for (role, list) in by_role {
-                let role =
-                    Role::parse(role).ok_or_else(|| err(format!("{key}: bad role {role}")))?;
+                let role = Role::parse(role).ok_or_else(|| err(format!("{key}: bad role {role}")))?;
                 for s in list {
                     steps[role.index()].push(ProtocolStep {
                         procedure: procedure_id(&s.procedure)?,
@@ -265,32 +260,21 @@ impl ClinicalData {
                     });
                 }
             }
-            protocols.push(Protocol {
-                key: key.clone(),
-                steps,
-            });
+            protocols.push(Protocol { key: key.clone(), steps });
         }
         let protocol_id = |k: &str| {
-            protocols
-                .iter()
-                .position(|p| p.key == k)
-                .ok_or_else(|| err(format!("unknown protocol {k}")))
+            protocols.iter().position(|p| p.key == k).ok_or_else(|| err(format!("unknown protocol {k}")))
         };
 
         let keys: Vec<&String> = raw.conditions.keys().collect();
-        let by_key: HashMap<String, ConditionId> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ((*k).clone(), ConditionId(i as u16)))
-            .collect();
+        let by_key: HashMap<String, ConditionId> =
+            keys.iter().enumerate().map(|(i, k)| ((*k).clone(), ConditionId(i as u16))).collect();
         let mut conditions = Vec::new();
         for (key, c) in &raw.conditions {
             let mut parts = Vec::new();
             let mut weights = Vec::new();
             for (name, w) in &c.body_parts {
-                parts.push(
-                    BodyPart::parse(name).ok_or_else(|| err(format!("{key}: body part {name}")))?,
-                );
+                parts.push(BodyPart::parse(name).ok_or_else(|| err(format!("{key}: body part {name}")))?);
                 weights.push(*w);
             }
             let mut by_region = [None; 3];
@@ -305,19 +289,13 @@ impl ClinicalData {
             }
             let mut environment = [1.0; 9];
             for (name, f) in &c.environment {
-                let e =
-                    Environment::parse(name).ok_or_else(|| err(format!("{key}: env {name}")))?;
+                let e = Environment::parse(name).ok_or_else(|| err(format!("{key}: env {name}")))?;
                 environment[e.index()] = *f;
             }
             let related = c
                 .related
                 .iter()
-                .map(|r| {
-                    by_key
-                        .get(r)
-                        .copied()
-                        .ok_or_else(|| err(format!("{key}: related {r}")))
-                })
+                .map(|r| by_key.get(r).copied().ok_or_else(|| err(format!("{key}: related {r}"))))
                 .collect::<Result<_, _>>()?;
             conditions.push(Condition {
                 key: key.clone(),
@@ -339,10 +317,7 @@ impl ClinicalData {
             let entries = entries
                 .iter()
                 .map(|(k, w)| {
-                    by_key
-                        .get(k)
-                        .map(|id| (*id, *w))
-                        .ok_or_else(|| err(format!("pool {name}: {k}")))
+                    by_key.get(k).map(|id| (*id, *w)).ok_or_else(|| err(format!("pool {name}: {k}")))
                 })
                 .collect::<Result<_, _>>()?;
             pools.insert(name.clone(), Pool { entries });
@@ -352,13 +327,7 @@ impl ClinicalData {
                 return Err(err(format!("pool {required} missing")));
             }
         }
-        for level in [
-            "mild",
-            "mild_to_moderate",
-            "moderate",
-            "moderate_to_severe",
-            "severe",
-        ] {
+        for level in ["mild", "mild_to_moderate", "moderate", "moderate_to_severe", "severe"] {
             if !raw.severity.contains_key(level) {
                 return Err(err(format!("severity {level} missing")));
             }

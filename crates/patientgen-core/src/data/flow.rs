@@ -115,16 +115,9 @@ struct FlowFile {
 
 fn by_triage<T: Copy>(map: &BTreeMap<String, T>, what: &str) -> Result<[T; 4], DataError> {
     let get = |t: Triage| {
-        map.get(t.as_str())
-            .copied()
-            .ok_or_else(|| DataError::new(FILE, format!("{what}: {t} missing")))
+        map.get(t.as_str()).copied().ok_or_else(|| DataError::new(FILE, format!("{what}: {t} missing")))
     };
-    Ok([
-        get(Triage::T1)?,
-        get(Triage::T2)?,
-        get(Triage::T3)?,
-        get(Triage::T4)?,
-    ])
+    Ok([get(Triage::T1)?, get(Triage::T2)?, get(Triage::T3)?, get(Triage::T4)?])
 }
 
 fn by_category<T: Copy>(
@@ -136,11 +129,7 @@ fn by_category<T: Copy>(
             .ok_or_else(|| DataError::new(FILE, format!("{what}: {c} missing")))
             .and_then(|m| by_triage(m, what))
     };
-    Ok([
-        get(InjuryType::BattleInjury)?,
-        get(InjuryType::NonBattleInjury)?,
-        get(InjuryType::Disease)?,
-    ])
+    Ok([get(InjuryType::BattleInjury)?, get(InjuryType::NonBattleInjury)?, get(InjuryType::Disease)?])
 }
 
 fn check_range(r: [f64; 2], what: &str) -> Result<(), DataError> {
@@ -155,10 +144,11 @@ impl FlowData {
         let raw: FlowFile = parse(FILE, include_str!("../../data/flow.json"))?;
         let mut first_destination: [Vec<(Role, f64)>; 4] = Default::default();
         for t in Triage::ALL {
-            let row =
-                raw.poi.first_destination.get(t.as_str()).ok_or_else(|| {
-                    DataError::new(FILE, format!("first_destination {t} missing"))
-                })?;
+            let row = raw
+                .poi
+                .first_destination
+                .get(t.as_str())
+                .ok_or_else(|| DataError::new(FILE, format!("first_destination {t} missing")))?;
             for (role, p) in row {
                 let role = Role::parse(role)
                     .filter(|r| *r != Role::Poi)
@@ -176,9 +166,11 @@ impl FlowData {
         let mut facilities = Vec::new();
         let mut defaults = Vec::new();
         for role in Role::ALL {
-            defaults.push(*raw.facility_defaults.get(role.as_str()).ok_or_else(|| {
-                DataError::new(FILE, format!("facility_defaults {role} missing"))
-            })?);
+            defaults.push(
+                *raw.facility_defaults
+                    .get(role.as_str())
+                    .ok_or_else(|| DataError::new(FILE, format!("facility_defaults {role} missing")))?,
+            );
         }
         for role in Role::FACILITIES {
             let f = raw
@@ -216,13 +208,7 @@ impl FlowData {
             }
             transit.insert((from, to), hours);
         }
-        Ok(Self {
-            poi,
-            facilities,
-            transit,
-            modifiers: raw.modifiers,
-            defaults,
-        })
+        Ok(Self { poi, facilities, transit, modifiers: raw.modifiers, defaults })
     }
 
     /// The stage of a facility role (not POI).
@@ -240,11 +226,7 @@ impl FlowData {
         let mut hi = 0.0;
         let roles = Role::ALL;
         for w in roles[from.index()..=to.index()].windows(2) {
-            let leg = self
-                .transit
-                .get(&(w[0], w[1]))
-                .map(|t| t[triage.index()])
-                .unwrap_or([1.0, 3.0]);
+            let leg = self.transit.get(&(w[0], w[1])).map(|t| t[triage.index()]).unwrap_or([1.0, 3.0]);
             lo += leg[0];
             hi += leg[1];
         }

@@ -9,15 +9,14 @@ pub mod presets;
 pub mod warfare;
 
 pub use clinical::{
-    ClinicalData, Condition, ConditionId, Pool, Procedure, ProcedureId, Protocol, ProtocolStep,
-    VitalsProfile,
+    ClinicalData, Condition, ConditionId, Pool, Procedure, ProcedureId, Protocol, ProtocolStep, VitalsProfile,
 };
 pub use flow::{FacilityFlow, FlowData, OutcomeShares, PoiFlow};
 pub use nations::{Demography, FamilyName, Nation, NationId, Rank};
 pub use presets::{Preset, PresetCatalog, PresetFront};
 pub use warfare::{
-    EnvironmentEffect, InjuryPattern, IntensityLevel, SpecialEventTemplate, TempoCurve,
-    TriageWeights, WarfareData, WarfareProfile,
+    EnvironmentEffect, InjuryPattern, IntensityLevel, SpecialEventTemplate, TempoCurve, TriageWeights,
+    WarfareData, WarfareProfile,
 };
 
 use std::sync::OnceLock;
@@ -63,17 +62,11 @@ pub struct DataError {
 
 impl DataError {
     pub(crate) fn new(file: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            file,
-            message: message.into(),
-        }
+        Self { file, message: message.into() }
     }
 }
 
-pub(crate) fn parse<T: serde::de::DeserializeOwned>(
-    file: &'static str,
-    text: &str,
-) -> Result<T, DataError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(file: &'static str, text: &str) -> Result<T, DataError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de)
         .map_err(|e| DataError::new(file, format!("{}: {}", e.path(), e.inner())))
@@ -87,14 +80,7 @@ impl Catalog {
         let warfare = warfare::WarfareData::load(&clinical)?;
         let flow = flow::FlowData::load()?;
         let presets = presets::PresetCatalog::load(&nations)?;
-        Ok(Self {
-            nations,
-            demography,
-            warfare,
-            flow,
-            clinical,
-            presets,
-        })
+        Ok(Self { nations, demography, warfare, flow, clinical, presets })
     }
 }
 

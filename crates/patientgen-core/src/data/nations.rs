@@ -137,16 +137,16 @@ macro_rules! nation_files {
 
 /// The embedded nation files (32 NATO members plus partners used by presets).
 const NATION_FILES: &[(&str, &str)] = nation_files!(
-    "alb", "aus", "bel", "bgr", "can", "cze", "deu", "dnk", "esp", "est", "fin", "fra", "gbr",
-    "grc", "hrv", "hun", "isl", "ita", "ltu", "lux", "lva", "mkd", "mne", "nld", "nor", "nzl",
-    "pol", "prt", "rou", "svk", "svn", "swe", "tur", "usa",
+    "alb", "aus", "bel", "bgr", "can", "cze", "deu", "dnk", "esp", "est", "fin", "fra", "gbr", "grc", "hrv",
+    "hun", "isl", "ita", "ltu", "lux", "lva", "mkd", "mne", "nld", "nor", "nzl", "pol", "prt", "rou", "svk",
+    "svn", "swe", "tur", "usa",
 );
 
 /// NATO members (ISO alpha-3), as of 2024.
 pub const NATO_MEMBERS: [&str; 32] = [
-    "ALB", "BEL", "BGR", "CAN", "HRV", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN",
-    "ISL", "ITA", "LVA", "LTU", "LUX", "MNE", "NLD", "MKD", "NOR", "POL", "PRT", "ROU", "SVK",
-    "SVN", "ESP", "SWE", "TUR", "GBR", "USA",
+    "ALB", "BEL", "BGR", "CAN", "HRV", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "ISL", "ITA",
+    "LVA", "LTU", "LUX", "MNE", "NLD", "MKD", "NOR", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE", "TUR",
+    "GBR", "USA",
 ];
 
 const BLOOD_GROUPS: [(&str, &str, bool); 8] = [
@@ -169,11 +169,7 @@ impl NationTable {
             nations.push(Nation::from_file(raw)?);
         }
         nations.sort_by(|a, b| a.code.cmp(&b.code));
-        let by_code = nations
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.code.clone(), NationId(i as u16)))
-            .collect();
+        let by_code = nations.iter().enumerate().map(|(i, n)| (n.code.clone(), NationId(i as u16))).collect();
         Ok(Self { nations, by_code })
     }
 
@@ -194,10 +190,8 @@ impl NationTable {
 
     /// The 32 NATO members, sorted by English name.
     pub fn nato_members(&self) -> Vec<&Nation> {
-        let mut members: Vec<&Nation> = NATO_MEMBERS
-            .iter()
-            .filter_map(|c| self.find(c).map(|id| self.get(id)))
-            .collect();
+        let mut members: Vec<&Nation> =
+            NATO_MEMBERS.iter().filter_map(|c| self.find(c).map(|id| self.get(id))).collect();
         members.sort_by(|a, b| a.name.cmp(&b.name));
         members
     }
@@ -207,9 +201,7 @@ impl Nation {
     fn from_file(raw: NationFile) -> Result<Self, DataError> {
         let file = "data/nations";
         let fail = |m: String| DataError::new(file, format!("{}: {m}", raw.code));
-        if raw.given_names.male.len() < 40
-            || raw.given_names.female.len() < 40
-            || raw.family_names.len() < 40
+        if raw.given_names.male.len() < 40 || raw.given_names.female.len() < 40 || raw.family_names.len() < 40
         {
             return Err(fail("fewer than 40 names in a list".into()));
         }
@@ -318,30 +310,15 @@ pub struct Demography {
 
 impl Demography {
     pub(crate) fn load(nations: &NationTable) -> Result<Self, DataError> {
-        let raw: DemographyFile = parse(
-            "data/demography.json",
-            include_str!("../../data/demography.json"),
-        )?;
+        let raw: DemographyFile = parse("data/demography.json", include_str!("../../data/demography.json"))?;
         let female_share = nations
             .all()
             .iter()
-            .map(|n| {
-                raw.female_share
-                    .get(&n.code)
-                    .copied()
-                    .unwrap_or(raw.default_female_share)
-            })
+            .map(|n| raw.female_share.get(&n.code).copied().unwrap_or(raw.default_female_share))
             .collect();
         Ok(Self {
             rank_table: WeightedTable::new(raw.ranks.iter().map(|r| r.weight)),
-            ranks: raw
-                .ranks
-                .into_iter()
-                .map(|r| RankBand {
-                    code: r.code,
-                    age: r.age,
-                })
-                .collect(),
+            ranks: raw.ranks.into_iter().map(|r| RankBand { code: r.code, age: r.age }).collect(),
             female_share,
             height_limits: raw.height_limits_cm,
             weight_limits: raw.weight_limits_kg,
@@ -359,24 +336,14 @@ mod tests {
         for code in NATO_MEMBERS {
             let id = table.find(code).unwrap_or_else(|| panic!("{code} missing"));
             let n = table.get(id);
-            assert!(
-                n.male_names.len() >= 40 && n.female_names.len() >= 40,
-                "{code}"
-            );
+            assert!(n.male_names.len() >= 40 && n.female_names.len() >= 40, "{code}");
             assert!(n.family_names.len() >= 40, "{code}");
             let mut names: Vec<&String> = n.male_names.iter().collect();
             names.sort();
             names.dedup();
-            assert_eq!(
-                names.len(),
-                n.male_names.len(),
-                "{code}: duplicate male names"
-            );
+            assert_eq!(names.len(), n.male_names.len(), "{code}: duplicate male names");
             assert!(n.units.len() >= 10, "{code}: units");
-            assert!(
-                n.rank_title("OR-4").is_some() && n.rank_title("OF-3").is_some(),
-                "{code}"
-            );
+            assert!(n.rank_title("OR-4").is_some() && n.rank_title("OF-3").is_some(), "{code}");
         }
         assert_eq!(table.nato_members().len(), 32);
     }
@@ -387,11 +354,7 @@ mod tests {
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
-                    .filter_map(|e| {
-                        e.file_name()
-                            .to_str()
-                            .map(|s| s.trim_end_matches(".json").to_string())
-                    })
+                    .filter_map(|e| e.file_name().to_str().map(|s| s.trim_end_matches(".json").to_string()))
                     .collect()
             })
             .unwrap_or_default();

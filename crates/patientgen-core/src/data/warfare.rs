@@ -268,8 +268,7 @@ pub struct WarfareData {
 const FILE: &str = "data/warfare.json";
 
 fn hours24(v: &[f64], what: &str) -> Result<[f64; 24], DataError> {
-    v.try_into()
-        .map_err(|_| DataError::new(FILE, format!("{what}: needs 24 values")))
+    v.try_into().map_err(|_| DataError::new(FILE, format!("{what}: needs 24 values")))
 }
 
 fn by_enum<T: Clone, E: Copy + std::fmt::Display>(
@@ -305,10 +304,7 @@ impl WarfareData {
             let mut conditions = Vec::new();
             for (cond, w) in &p.conditions {
                 let id = clinical.find(cond).ok_or_else(|| {
-                    DataError::new(
-                        FILE,
-                        format!("injury pattern {name}: unknown condition {cond}"),
-                    )
+                    DataError::new(FILE, format!("injury pattern {name}: unknown condition {cond}"))
                 })?;
                 conditions.push((id, *w));
             }

@@ -29,11 +29,7 @@ fn secs(hours: f64) -> u32 {
 }
 
 fn draw_hours(rng: &mut Rng, range: [f64; 2]) -> f64 {
-    if range[1] <= range[0] {
-        range[0]
-    } else {
-        rng.uniform(range[0], range[1])
-    }
+    if range[1] <= range[0] { range[0] } else { rng.uniform(range[0], range[1]) }
 }
 
 struct Context<'c, 'a> {
@@ -46,8 +42,7 @@ struct Context<'c, 'a> {
 
 impl<'a> Context<'_, 'a> {
     fn event(&mut self, kind: EventType, facility: Role, at: u32) -> &mut TimelineEvent {
-        self.events
-            .push(TimelineEvent::new(kind, facility, self.injury_time, at));
+        self.events.push(TimelineEvent::new(kind, facility, self.injury_time, at));
         let last = self.events.len() - 1;
         &mut self.events[last]
     }
@@ -111,27 +106,15 @@ pub fn simulate<'a>(
     if mass_casualty {
         mortality *= flow.modifiers.mass_casualty_death_factor;
     }
-    let delay_minutes: f64 = scenario
-        .environment
-        .iter()
-        .map(|e| warfare.environment[e.index()].evacuation_delay_minutes)
-        .sum();
+    let delay_minutes: f64 =
+        scenario.environment.iter().map(|e| warfare.environment[e.index()].evacuation_delay_minutes).sum();
     let [flo, fhi] = flow.modifiers.environment_delay_fraction;
     let delay_hours = delay_minutes / 60.0 * draw_hours(rng, [flo, fhi]);
-    let mobility: f64 = scenario
-        .environment
-        .iter()
-        .map(|e| warfare.environment[e.index()].mobility)
-        .product();
+    let mobility: f64 =
+        scenario.environment.iter().map(|e| warfare.environment[e.index()].mobility).product();
     let transit_factor = (1.0 / mobility.max(0.2)).min(3.0);
 
-    let mut ctx = Context {
-        catalog,
-        injury,
-        injury_time: slot.injury_time,
-        events,
-        treatments,
-    };
+    let mut ctx = Context { catalog, injury, injury_time: slot.injury_time, events, treatments };
     ctx.event(EventType::Arrival, Role::Poi, 0);
 
     // Point of injury.
@@ -148,10 +131,7 @@ pub fn simulate<'a>(
         let at = secs(lo + (hi - lo) * rng.unit().powi(2));
         ctx.treat(rng, Role::Poi, care, at);
         ctx.event(EventType::Kia, Role::Poi, at).outcome = Some(Outcome::Kia);
-        return Journey {
-            outcome: Outcome::Kia,
-            last_facility: Role::Poi,
-        };
+        return Journey { outcome: Outcome::Kia, last_facility: Role::Poi };
     }
     let mut wait_hours = draw_hours(rng, poi.evacuation_wait_hours[t]) + delay_hours;
     if mass_casualty {
@@ -164,13 +144,10 @@ pub fn simulate<'a>(
     } else {
         Role::Role1
     };
-    let mut facility = scenario
-        .next_available(wanted)
-        .or_else(|| scenario.chain.last().copied())
-        .unwrap_or(Role::Role1);
+    let mut facility =
+        scenario.next_available(wanted).or_else(|| scenario.chain.last().copied()).unwrap_or(Role::Role1);
     ctx.treat(rng, Role::Poi, care, care + wait);
-    let transit =
-        secs(draw_hours(rng, flow.transit_hours(Role::Poi, facility, triage)) * transit_factor);
+    let transit = secs(draw_hours(rng, flow.transit_hours(Role::Poi, facility, triage)) * transit_factor);
     {
         let e = ctx.event(EventType::EvacuationStart, Role::Poi, care);
         e.evacuation_duration_hours = Some(Hours(wait));
@@ -206,33 +183,23 @@ pub fn simulate<'a>(
             let at = now + secs(window * rng.unit().powi(2)).max(60);
             ctx.treat(rng, facility, now, at);
             ctx.event(EventType::Kia, facility, at).outcome = Some(Outcome::Dow);
-            return Journey {
-                outcome: Outcome::Dow,
-                last_facility: facility,
-            };
+            return Journey { outcome: Outcome::Dow, last_facility: facility };
         }
         if u < death + rtd {
             let at = now + secs(draw_hours(rng, stage.rtd_hours[t]));
             ctx.treat(rng, facility, now, at);
             ctx.event(EventType::Rtd, facility, at).outcome = Some(Outcome::Rtd);
-            return Journey {
-                outcome: Outcome::Rtd,
-                last_facility: facility,
-            };
+            return Journey { outcome: Outcome::Rtd, last_facility: facility };
         }
         let Some(next) = next else {
             let at = now + secs(draw_hours(rng, stage.remain_hours));
             ctx.treat(rng, facility, now, at);
             ctx.event(EventType::RemainsRole4, facility, at).outcome = Some(Outcome::RemainsRole4);
-            return Journey {
-                outcome: Outcome::RemainsRole4,
-                last_facility: facility,
-            };
+            return Journey { outcome: Outcome::RemainsRole4, last_facility: facility };
         };
         let treat = secs(draw_hours(rng, stage.treatment_hours[t]));
         let wait = secs(draw_hours(rng, stage.evacuation_wait_hours[t]));
-        let transit =
-            secs(draw_hours(rng, flow.transit_hours(facility, next, triage)) * transit_factor);
+        let transit = secs(draw_hours(rng, flow.transit_hours(facility, next, triage)) * transit_factor);
         ctx.treat(rng, facility, now, now + treat + wait);
         {
             let e = ctx.event(EventType::EvacuationStart, facility, now + treat);

@@ -19,11 +19,7 @@ pub fn draw<'a>(
     let demography = &catalog.demography;
     let female = rng.chance(demography.female_share[usize::from(nation_id.0)]);
     let gender = if female { Gender::Female } else { Gender::Male };
-    let given_name = if female {
-        rng.pick(&nation.female_names)
-    } else {
-        rng.pick(&nation.male_names)
-    };
+    let given_name = if female { rng.pick(&nation.female_names) } else { rng.pick(&nation.male_names) };
     let family = rng.pick(&nation.family_names);
     let family_name = match (&family.f, female) {
         (Some(f), true) => f.as_str(),
@@ -33,9 +29,7 @@ pub fn draw<'a>(
     let band = &demography.ranks[demography.rank_table.sample(rng)];
     let (rank, rank_code) = nation
         .rank_title(&band.code)
-        .map_or(("", band.code.as_str()), |r| {
-            (r.title.as_str(), band.code.as_str())
-        });
+        .map_or(("", band.code.as_str()), |r| (r.title.as_str(), band.code.as_str()));
     let age = rng.int_in(band.age[0], band.age[1]);
     let birthdate = birth_date(rng, injury_date, age);
 
@@ -78,11 +72,7 @@ fn birth_date(rng: &mut Rng, on: CivilDate, age: u32) -> CivilDate {
     let anniversary = |years: i64| {
         // 29 February falls back to 28 February in common years.
         let year = y - years;
-        let day = if m == 2 && d == 29 && !is_leap(year) {
-            28
-        } else {
-            d
-        };
+        let day = if m == 2 && d == 29 && !is_leap(year) { 28 } else { d };
         days_from_civil(year, m, day)
     };
     let latest = anniversary(i64::from(age));
@@ -266,10 +256,7 @@ mod tests {
                         let digits: String = s.chars().filter(char::is_ascii_digit).collect();
                         let n: u64 = digits.parse().unwrap_or(0);
                         let letter = s.chars().rev().find(char::is_ascii_uppercase);
-                        assert_eq!(
-                            letter,
-                            Some(char::from(b"TRWAGMYFPDXBNJZSQVHLCKE"[(n % 23) as usize]))
-                        );
+                        assert_eq!(letter, Some(char::from(b"TRWAGMYFPDXBNJZSQVHLCKE"[(n % 23) as usize])));
                     }
                     Checksum::None => {}
                 }

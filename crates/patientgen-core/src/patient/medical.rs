@@ -36,11 +36,7 @@ pub fn draw(rng: &mut Rng, catalog: &Catalog, scenario: &Scenario, slot: &Patien
     let profile = warfare.profile(slot.warfare);
     let pattern = &warfare.injury_patterns[profile.injury_pattern];
     let env_factor = |c: &Condition| -> f64 {
-        scenario
-            .environment
-            .iter()
-            .map(|e| c.environment[e.index()])
-            .product::<f64>()
+        scenario.environment.iter().map(|e| c.environment[e.index()]).product::<f64>()
     };
     let clinical = &catalog.clinical;
     let entries: &[(ConditionId, f64)] = match slot.injury_type {
@@ -51,26 +47,17 @@ pub fn draw(rng: &mut Rng, catalog: &Catalog, scenario: &Scenario, slot: &Patien
                 (Some(p), kind) if kind != EventKind::Background => p.as_str(),
                 _ => "Disease",
             };
-            &clinical
-                .pool(pool)
-                .unwrap_or(&clinical.pools["Disease"])
-                .entries
+            &clinical.pool(pool).unwrap_or(&clinical.pools["Disease"]).entries
         }
     };
-    let infectious_factor: f64 = scenario
-        .environment
-        .iter()
-        .map(|e| warfare.environment[e.index()].disease_multiplier)
-        .product();
+    let infectious_factor: f64 =
+        scenario.environment.iter().map(|e| warfare.environment[e.index()].disease_multiplier).product();
     let weights: Vec<f64> = entries
         .iter()
         .map(|(id, w)| {
             let c = clinical.condition(*id);
-            let infectious = if slot.injury_type == InjuryType::Disease && c.infectious {
-                infectious_factor
-            } else {
-                1.0
-            };
+            let infectious =
+                if slot.injury_type == InjuryType::Disease && c.infectious { infectious_factor } else { 1.0 };
             w * crate::data::clinical::affinity(c, triage) * env_factor(c) * infectious
         })
         .collect();
@@ -120,28 +107,12 @@ pub fn draw(rng: &mut Rng, catalog: &Catalog, scenario: &Scenario, slot: &Patien
         }
         Triage::T4 => (9, "severe"),
     };
-    let mortality_modifier = if slot.injury_type == InjuryType::BattleInjury {
-        pattern.mortality_modifier
-    } else {
-        1.0
-    };
-    Injury {
-        triage,
-        primary,
-        additional,
-        body_part,
-        severity,
-        severity_key,
-        mortality_modifier,
-    }
+    let mortality_modifier =
+        if slot.injury_type == InjuryType::BattleInjury { pattern.mortality_modifier } else { 1.0 };
+    Injury { triage, primary, additional, body_part, severity, severity_key, mortality_modifier }
 }
 
-fn draw_triage(
-    rng: &mut Rng,
-    catalog: &Catalog,
-    scenario: &Scenario,
-    slot: &PatientSlot,
-) -> Triage {
+fn draw_triage(rng: &mut Rng, catalog: &Catalog, scenario: &Scenario, slot: &PatientSlot) -> Triage {
     let warfare = &catalog.warfare;
     let intensity = &warfare.intensity[scenario.intensity.index()];
     let category = slot.injury_type;
@@ -158,11 +129,7 @@ fn draw_triage(
         .unwrap_or(warfare.profile(slot.warfare).triage[category.index()]);
     let mut w = base;
     for (i, t) in [Triage::T1, Triage::T2, Triage::T3].iter().enumerate() {
-        w[i] *= intensity
-            .triage_factor
-            .get(t.as_str())
-            .copied()
-            .unwrap_or(1.0);
+        w[i] *= intensity.triage_factor.get(t.as_str()).copied().unwrap_or(1.0);
     }
     if let EventKind::Special(e) = slot.kind {
         w[0] *= warfare.special_events[e.index()].severity_increase;
@@ -180,12 +147,7 @@ pub fn condition_entries<'a>(
     let sev = &catalog.clinical.severity[injury.severity_key];
     let entry = |id: ConditionId| {
         let c = catalog.clinical.condition(id);
-        ConditionEntry {
-            code: &c.code,
-            name: &c.display,
-            severity: &sev.display,
-            severity_code: &sev.code,
-        }
+        ConditionEntry { code: &c.code, name: &c.display, severity: &sev.display, severity_code: &sev.code }
     };
     out.push(entry(injury.primary));
     extra.extend(injury.additional.iter().map(|id| entry(*id)));
@@ -197,28 +159,10 @@ pub fn vital_signs(rng: &mut Rng, catalog: &Catalog, injury: &Injury) -> VitalSi
     let mut int = |lo: u32, hi: u32| rng.int_in(lo, hi);
     // Heart rate, systolic, respiratory rate, SpO2, GCS by triage.
     let (hr, sys, rr, spo2, gcs) = match injury.triage {
-        Triage::T1 => (
-            int(110, 145),
-            int(75, 100),
-            int(22, 32),
-            int(86, 94),
-            int(9, 14),
-        ),
-        Triage::T2 => (
-            int(95, 118),
-            int(100, 125),
-            int(18, 24),
-            int(92, 97),
-            int(13, 15),
-        ),
+        Triage::T1 => (int(110, 145), int(75, 100), int(22, 32), int(86, 94), int(9, 14)),
+        Triage::T2 => (int(95, 118), int(100, 125), int(18, 24), int(92, 97), int(13, 15)),
         Triage::T3 => (int(65, 95), int(112, 135), int(12, 18), int(96, 100), 15),
-        Triage::T4 => (
-            int(135, 170),
-            int(50, 75),
-            int(30, 40),
-            int(70, 86),
-            int(3, 8),
-        ),
+        Triage::T4 => (int(135, 170), int(50, 75), int(30, 40), int(70, 86), int(3, 8)),
     };
     let mut v = VitalSigns {
         heart_rate: hr,
@@ -251,10 +195,7 @@ pub fn vital_signs(rng: &mut Rng, catalog: &Catalog, injury: &Injury) -> VitalSi
         VitalsProfile::Cholinergic => {
             v.heart_rate = rng.int_in(40, 60);
             v.respiratory_rate += rng.int_in(4, 10);
-            v.oxygen_saturation = v
-                .oxygen_saturation
-                .saturating_sub(rng.int_in(4, 10))
-                .max(70);
+            v.oxygen_saturation = v.oxygen_saturation.saturating_sub(rng.int_in(4, 10)).max(70);
         }
     }
     v.diastolic_bp = (f64::from(v.systolic_bp) * rng.uniform(0.58, 0.68)).round() as u32;

@@ -5,6 +5,5 @@ pub mod medical;
 pub mod record;
 
 pub use record::{
-    ConditionEntry, DayLabel, Demographics, EventType, Hours, Patient, TimelineEvent, Treatment,
-    VitalSigns,
+    ConditionEntry, DayLabel, Demographics, EventType, Hours, Patient, TimelineEvent, Treatment, VitalSigns,
 };

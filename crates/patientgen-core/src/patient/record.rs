@@ -142,6 +142,20 @@ pub enum EventType {
     RemainsRole4,
 }
 
+impl EventType {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::Arrival => "arrival",
+            EventType::EvacuationStart => "evacuation_start",
+            EventType::TransitStart => "transit_start",
+            EventType::Kia => "kia",
+            EventType::Rtd => "rtd",
+            EventType::RemainsRole4 => "remains_role4",
+        }
+    }
+}
+
 /// One event of the movement timeline.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelineEvent {

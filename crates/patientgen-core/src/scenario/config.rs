@@ -159,38 +159,24 @@ impl ScenarioConfig {
 
     /// Reads a TOML document; type errors name the field.
     pub fn from_toml(text: &str) -> Result<Self, ConfigParseError> {
-        let de =
-            toml::Deserializer::parse(text).map_err(|e| ConfigParseError::Syntax(e.to_string()))?;
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            ConfigParseError::Syntax(describe(&e.path().to_string(), e.into_inner().message()))
-        })
+        let de = toml::Deserializer::parse(text).map_err(|e| ConfigParseError::Syntax(e.to_string()))?;
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| ConfigParseError::Syntax(describe(&e.path().to_string(), e.into_inner().message())))
     }
 }
 
 /// `field: problem`, with serde's "missing field `x`" turned into `… -> x: field required`.
 fn describe(path: &str, message: &str) -> String {
-    let path = if path == "." {
-        String::new()
-    } else {
-        display_path(path)
-    };
+    let path = if path == "." { String::new() } else { display_path(path) };
     let join = |field: &str| {
-        if path.is_empty() {
-            field.to_string()
-        } else {
-            format!("{path} -> {field}")
-        }
+        if path.is_empty() { field.to_string() } else { format!("{path} -> {field}") }
     };
     if let Some(rest) = message.strip_prefix("missing field `")
         && let Some(field) = rest.split('`').next()
     {
         return format!("{}: field required", join(field));
     }
-    if path.is_empty() {
-        message.to_string()
-    } else {
-        format!("{path}: {message}")
-    }
+    if path.is_empty() { message.to_string() } else { format!("{path}: {message}") }
 }
 
 /// Turns `front_configs[0].casualty_rate` into upstream's `front_configs -> 0 -> casualty_rate`.

@@ -83,11 +83,7 @@ pub struct FacilityParams {
 
 impl Default for FacilityParams {
     fn default() -> Self {
-        Self {
-            death_factor: 1.0,
-            rtd_factor: 1.0,
-            capacity: None,
-        }
+        Self { death_factor: 1.0, rtd_factor: 1.0, capacity: None }
     }
 }
 
@@ -99,10 +95,7 @@ impl Scenario {
 
     /// The next role in the chain at or after `role`, if any.
     pub fn next_available(&self, role: Role) -> Option<Role> {
-        self.chain
-            .iter()
-            .copied()
-            .find(|r| *r >= role && *r != Role::Poi)
+        self.chain.iter().copied().find(|r| *r >= role && *r != Role::Poi)
     }
 
     /// The role after `role` in the chain.

@@ -5,9 +5,7 @@
 use super::config::{FacilityConfig, FrontConfig, ScenarioConfig};
 use super::{FacilityParams, Front, MAX_DAYS, MAX_PATIENTS, Scenario};
 use crate::data::{Catalog, NationId};
-use crate::model::{
-    Environment, InjuryType, Intensity, Role, SpecialEvent, Tempo, Triage, WarfareType,
-};
+use crate::model::{Environment, InjuryType, Intensity, Role, SpecialEvent, Tempo, Triage, WarfareType};
 use crate::time::CivilDate;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,11 +25,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -49,10 +43,7 @@ pub struct ValidationOptions {
 
 impl Default for ValidationOptions {
     fn default() -> Self {
-        Self {
-            max_patients: MAX_PATIENTS,
-            fallback_seed: 0,
-        }
+        Self { max_patients: MAX_PATIENTS, fallback_seed: 0 }
     }
 }
 
@@ -62,23 +53,12 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.errors.push(FieldError { field: field.into(), message: message.into() });
     }
 
-    fn whole_number(
-        &mut self,
-        field: &str,
-        n: &serde_json::Number,
-        lo: u64,
-        hi: u64,
-    ) -> Option<u32> {
+    fn whole_number(&mut self, field: &str, n: &serde_json::Number, lo: u64, hi: u64) -> Option<u32> {
         let value = n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
-                .map(|f| f as u64)
+            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
         });
         match value {
             Some(v) if (lo..=hi).contains(&v) => u32::try_from(v).ok(),
@@ -103,29 +83,17 @@ impl Checker {
 }
 
 const WARFARE_ALIASES: &[(&str, WarfareType)] = &[("amphibious", WarfareType::Naval)];
-const ENVIRONMENT_ALIASES: &[(&str, Environment)] = &[
-    ("extreme_weather", Environment::Storm),
-    ("urban_environment", Environment::UrbanDebris),
-];
+const ENVIRONMENT_ALIASES: &[(&str, Environment)] =
+    &[("extreme_weather", Environment::Storm), ("urban_environment", Environment::UrbanDebris)];
 
 fn parse_warfare(key: &str) -> Option<WarfareType> {
     WarfareType::parse(key)
         .filter(|w| *w != WarfareType::Mixed)
-        .or_else(|| {
-            WARFARE_ALIASES
-                .iter()
-                .find(|(a, _)| *a == key)
-                .map(|(_, w)| *w)
-        })
+        .or_else(|| WARFARE_ALIASES.iter().find(|(a, _)| *a == key).map(|(_, w)| *w))
 }
 
 fn parse_environment(key: &str) -> Option<Environment> {
-    Environment::parse(key).or_else(|| {
-        ENVIRONMENT_ALIASES
-            .iter()
-            .find(|(a, _)| *a == key)
-            .map(|(_, e)| *e)
-    })
+    Environment::parse(key).or_else(|| ENVIRONMENT_ALIASES.iter().find(|(a, _)| *a == key).map(|(_, e)| *e))
 }
 
 /// Reads `YYYY-MM-DD` (or the date of an RFC 3339 instant).
@@ -142,11 +110,7 @@ fn parse_date(text: &str) -> Option<CivilDate> {
 /// Keys from `advanced_overrides.scenario_modifiers` that upstream's UI copies to
 /// the top level; we read them only when the top level lacks them.
 fn scenario_modifier<'a>(config: &'a ScenarioConfig, key: &str) -> Option<&'a serde_json::Value> {
-    config
-        .advanced_overrides
-        .as_ref()?
-        .get("scenario_modifiers")?
-        .get(key)
+    config.advanced_overrides.as_ref()?.get("scenario_modifiers")?.get(key)
 }
 
 fn bool_map(value: &serde_json::Value) -> Option<BTreeMap<String, bool>> {
@@ -189,9 +153,9 @@ impl ScenarioConfig {
         let intensity = self.check_enum(
             &mut c,
             "intensity",
-            self.intensity.clone().or_else(|| {
-                scenario_modifier(self, "intensity").and_then(|v| v.as_str().map(String::from))
-            }),
+            self.intensity
+                .clone()
+                .or_else(|| scenario_modifier(self, "intensity").and_then(|v| v.as_str().map(String::from))),
             Intensity::Medium,
             Intensity::parse,
             Intensity::ALL.iter().map(|i| i.as_str()),
@@ -199,9 +163,9 @@ impl ScenarioConfig {
         let tempo = self.check_enum(
             &mut c,
             "tempo",
-            self.tempo.clone().or_else(|| {
-                scenario_modifier(self, "tempo").and_then(|v| v.as_str().map(String::from))
-            }),
+            self.tempo
+                .clone()
+                .or_else(|| scenario_modifier(self, "tempo").and_then(|v| v.as_str().map(String::from))),
             Tempo::Sustained,
             Tempo::parse,
             Tempo::ALL.iter().map(|t| t.as_str()),
@@ -217,18 +181,14 @@ impl ScenarioConfig {
         if !c.errors.is_empty() {
             return Err(ValidationErrors(c.errors));
         }
-        let (Some(total_patients), Some(days), Some(base_date)) = (total_patients, days, base_date)
-        else {
+        let (Some(total_patients), Some(days), Some(base_date)) = (total_patients, days, base_date) else {
             return Err(ValidationErrors(vec![FieldError {
                 field: "configuration".into(),
                 message: "is incomplete".into(),
             }]));
         };
         Ok(Scenario {
-            name: self
-                .name
-                .clone()
-                .unwrap_or_else(|| "Generated Configuration".into()),
+            name: self.name.clone().unwrap_or_else(|| "Generated Configuration".into()),
             preset_id: self.preset_id.clone(),
             total_patients,
             days,
@@ -295,11 +255,7 @@ impl ScenarioConfig {
                         None => {}
                     }
                 }
-                if active.is_empty()
-                    && c.errors
-                        .iter()
-                        .all(|e| !e.field.starts_with("warfare_types"))
-                {
+                if active.is_empty() && c.errors.iter().all(|e| !e.field.starts_with("warfare_types")) {
                     c.fail("warfare_types", "at least one warfare type must be true");
                 }
             }
@@ -308,18 +264,11 @@ impl ScenarioConfig {
                 None => c.fail("warfare_type", format!("unknown warfare type '{single}'")),
             },
             (None, None) => {
-                active = vec![
-                    WarfareType::Conventional,
-                    WarfareType::Artillery,
-                    WarfareType::Drone,
-                ]
+                active = vec![WarfareType::Conventional, WarfareType::Artillery, WarfareType::Drone]
             }
         }
         active.sort();
-        active
-            .into_iter()
-            .map(|w| (w, catalog.warfare.profile(w).weight))
-            .collect()
+        active.into_iter().map(|w| (w, catalog.warfare.profile(w).weight)).collect()
     }
 
     fn check_special_events(&self, c: &mut Checker) -> Vec<SpecialEvent> {
@@ -412,10 +361,7 @@ impl ScenarioConfig {
         let mut fronts = Vec::new();
         let given = configs.iter().filter(|f| f.casualty_rate.is_some()).count();
         if given != 0 && given != configs.len() {
-            c.fail(
-                "front_configs",
-                "casualty_rate must be given for every front or for none",
-            );
+            c.fail("front_configs", "casualty_rate must be given for every front or for none");
         }
         let mut ids: Vec<&str> = Vec::new();
         for (i, f) in configs.iter().enumerate() {
@@ -434,28 +380,21 @@ impl ScenarioConfig {
                 c.fraction(at("casualty_rate"), weight);
             }
             if f.nationality_distribution.is_empty() {
-                c.fail(
-                    at("nationality_distribution"),
-                    "must list at least one nationality",
-                );
+                c.fail(at("nationality_distribution"), "must list at least one nationality");
             }
             let mut nations: Vec<(NationId, f64)> = Vec::new();
             let mut sum = 0.0;
             for (j, n) in f.nationality_distribution.iter().enumerate() {
-                let nat = |k: &str| {
-                    format!("front_configs -> {i} -> nationality_distribution -> {j} -> {k}")
-                };
+                let nat = |k: &str| format!("front_configs -> {i} -> nationality_distribution -> {j} -> {k}");
                 if !(0.0..=100.0).contains(&n.percentage) || !n.percentage.is_finite() {
                     c.fail(nat("percentage"), "must be between 0 and 100");
                 }
                 sum += n.percentage;
                 match catalog.nations.find(&n.nationality_code) {
-                    Some(id) if n.percentage > 0.0 => {
-                        match nations.iter_mut().find(|(x, _)| *x == id) {
-                            Some(entry) => entry.1 += n.percentage,
-                            None => nations.push((id, n.percentage)),
-                        }
-                    }
+                    Some(id) if n.percentage > 0.0 => match nations.iter_mut().find(|(x, _)| *x == id) {
+                        Some(entry) => entry.1 += n.percentage,
+                        None => nations.push((id, n.percentage)),
+                    },
                     Some(_) => {}
                     None => c.fail(
                         nat("nationality_code"),
@@ -467,10 +406,7 @@ impl ScenarioConfig {
                 }
             }
             if !f.nationality_distribution.is_empty() && (sum - 100.0).abs() > 0.5 {
-                c.fail(
-                    at("nationality_distribution"),
-                    format!("percentages must sum to 100, got {sum}"),
-                );
+                c.fail(at("nationality_distribution"), format!("percentages must sum to 100, got {sum}"));
             }
             let total: f64 = nations.iter().map(|(_, w)| w).sum();
             if total > 0.0 {
@@ -478,20 +414,12 @@ impl ScenarioConfig {
                     n.1 /= total;
                 }
             }
-            fronts.push(Front {
-                id: f.id.clone(),
-                name: f.name.clone(),
-                weight,
-                nations,
-            });
+            fronts.push(Front { id: f.id.clone(), name: f.name.clone(), weight, nations });
         }
         let total: f64 = fronts.iter().map(|f| f.weight).sum();
         if total <= 0.0 {
             if c.errors.is_empty() {
-                c.fail(
-                    "front_configs",
-                    "at least one front needs a casualty_rate above 0",
-                );
+                c.fail("front_configs", "at least one front needs a casualty_rate above 0");
             }
         } else {
             for f in &mut fronts {
@@ -513,10 +441,7 @@ impl ScenarioConfig {
                     format!("facility_chain -> {i}"),
                     "roles must be listed once, in order POI, Role1 … Role4",
                 ),
-                None => c.fail(
-                    format!("facility_chain -> {i}"),
-                    format!("unknown role '{name}'"),
-                ),
+                None => c.fail(format!("facility_chain -> {i}"), format!("unknown role '{name}'")),
             }
         }
         if chain.first() != Some(&Role::Poi) {
@@ -543,15 +468,11 @@ impl ScenarioConfig {
             let Some(role) = role else {
                 c.fail(
                     at("id"),
-                    format!(
-                        "cannot tell which role '{}' is: name it Role1 … Role4 or set `role`",
-                        f.id
-                    ),
+                    format!("cannot tell which role '{}' is: name it Role1 … Role4 or set `role`", f.id),
                 );
                 continue;
             };
-            let ok =
-                c.fraction(at("kia_rate"), f.kia_rate) & c.fraction(at("rtd_rate"), f.rtd_rate);
+            let ok = c.fraction(at("kia_rate"), f.kia_rate) & c.fraction(at("rtd_rate"), f.rtd_rate);
             let capacity = match f.capacity {
                 None => None,
                 Some(n) if n > 0 => u32::try_from(n).ok(),
@@ -566,11 +487,7 @@ impl ScenarioConfig {
             let defaults = catalog.flow.defaults[role.index()];
             let params = FacilityParams {
                 death_factor: f.kia_rate / defaults.kia_rate,
-                rtd_factor: if defaults.rtd_rate > 0.0 {
-                    f.rtd_rate / defaults.rtd_rate
-                } else {
-                    1.0
-                },
+                rtd_factor: if defaults.rtd_rate > 0.0 { f.rtd_rate / defaults.rtd_rate } else { 1.0 },
                 capacity,
             };
             match &f.front_id {
@@ -594,9 +511,7 @@ impl ScenarioConfig {
             let mut w = [0.0; 3];
             for (tk, v) in weights {
                 match Triage::parse(tk) {
-                    Some(tri) if tri != Triage::T4 && v.is_finite() && *v >= 0.0 => {
-                        w[tri.index()] = *v
-                    }
+                    Some(tri) if tri != Triage::T4 && v.is_finite() && *v >= 0.0 => w[tri.index()] = *v,
                     _ => c.fail(
                         format!("triage_override -> {key} -> {tk}"),
                         "use T1, T2, T3 with non-negative shares",
@@ -604,10 +519,7 @@ impl ScenarioConfig {
                 }
             }
             if w.iter().sum::<f64>() <= 0.0 {
-                c.fail(
-                    format!("triage_override -> {key}"),
-                    "shares must sum to more than 0",
-                );
+                c.fail(format!("triage_override -> {key}"), "shares must sum to more than 0");
             } else {
                 out[t.index()] = Some(w);
             }
@@ -621,11 +533,7 @@ fn known<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 fn facility_role(f: &FacilityConfig) -> Option<Role> {
-    f.role
-        .as_deref()
-        .and_then(Role::infer)
-        .or_else(|| Role::infer(&f.id))
-        .or_else(|| Role::infer(&f.name))
+    f.role.as_deref().and_then(Role::infer).or_else(|| Role::infer(&f.id)).or_else(|| Role::infer(&f.name))
 }
 
 /// Upstream's static fronts (`fronts_config.json`), used when a configuration has none.

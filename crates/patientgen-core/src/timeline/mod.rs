@@ -76,16 +76,10 @@ impl PatientSlot {
         let day0 = self.day - 1;
         match self.kind {
             EventKind::Individual => {
-                format!(
-                    "IND_{}_{day0}_{hour}_{minute}_{:08x}",
-                    self.warfare, self.event_tag
-                )
+                format!("IND_{}_{day0}_{hour}_{minute}_{:08x}", self.warfare, self.event_tag)
             }
             EventKind::MassCasualty => {
-                format!(
-                    "MC_{}_{day0}_{hour}_{minute}_{:08x}",
-                    self.warfare, self.event_tag
-                )
+                format!("MC_{}_{day0}_{hour}_{minute}_{:08x}", self.warfare, self.event_tag)
             }
             EventKind::Special(e) => format!("SE_{e}_{}_{hour}_{:08x}", self.day, self.event_tag),
             EventKind::Background => format!("DNBI_{day0}_{hour}_{minute}_{:08x}", self.event_tag),
@@ -134,9 +128,7 @@ fn event_counts(scenario: &Scenario, catalog: &Catalog, per_category: &[u64]) ->
         let fraction: f64 = scenario
             .warfare
             .iter()
-            .map(|(w, weight)| {
-                weight / total_weight * catalog.warfare.profile(*w).event_fraction[t.index()]
-            })
+            .map(|(w, weight)| weight / total_weight * catalog.warfare.profile(*w).event_fraction[t.index()])
             .sum();
         let n = per_category[t.index()];
         out[t.index()] = ((n as f64 * fraction.clamp(0.0, 1.0)).round() as u64).min(n);
@@ -174,16 +166,11 @@ impl<'a> Plan<'a> {
         let total = u64::from(scenario.total_patients);
         let per_category = largest_remainder(total, &scenario.injury_mix);
         let events = event_counts(scenario, catalog, &per_category);
-        let background: Vec<u64> = per_category
-            .iter()
-            .zip(events)
-            .map(|(n, e)| n - e)
-            .collect();
+        let background: Vec<u64> = per_category.iter().zip(events).map(|(n, e)| n - e).collect();
         let event_total: u64 = events.iter().sum();
         let background_total: u64 = background.iter().sum();
         let event_days = largest_remainder(event_total, &tempo_weights(scenario, catalog));
-        let background_days =
-            largest_remainder(background_total, &vec![1.0; scenario.days as usize]);
+        let background_days = largest_remainder(background_total, &vec![1.0; scenario.days as usize]);
         let front_weights: Vec<f64> = scenario.fronts.iter().map(|f| f.weight).collect();
         let front_counts = largest_remainder(total, &front_weights);
         let nations = scenario
@@ -288,8 +275,8 @@ impl<'a> Plan<'a> {
                 let p = (profile.mass_casualty_probability * mc_factor).min(0.95);
                 if left > 5 && self.rng.chance(p) {
                     let [lo, hi] = profile.cluster_size;
-                    let size = (f64::from(self.rng.int_in(lo, hi.max(lo))) * self.cluster_factor)
-                        .round() as u64;
+                    let size =
+                        (f64::from(self.rng.int_in(lo, hi.max(lo))) * self.cluster_factor).round() as u64;
                     let size = size.clamp(2, left);
                     left -= size;
                     events.push(DayEvent {
@@ -343,19 +330,14 @@ impl<'a> Plan<'a> {
     fn fill_day(&mut self, day: u32) {
         self.buffer.clear();
         self.cursor = 0;
-        let day_start = self
-            .scenario
-            .base_date
-            .midnight()
-            .plus(i64::from(day - 1) * 86_400);
+        let day_start = self.scenario.base_date.midnight().plus(i64::from(day - 1) * 86_400);
         let events = self.day_events(day);
         const BI: usize = 0;
         for e in &events {
             let mut remaining = u64::from(e.count);
             let mut offset = 0u32;
             while remaining > 0 {
-                let Some((front, taken)) = self.fronts.draw_up_to(&mut self.rng, None, remaining)
-                else {
+                let Some((front, taken)) = self.fronts.draw_up_to(&mut self.rng, None, remaining) else {
                     break;
                 };
                 remaining -= taken;

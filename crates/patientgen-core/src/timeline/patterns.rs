@@ -10,12 +10,7 @@ const NIGHT: [u32; 8] = [0, 1, 2, 3, 4, 5, 22, 23];
 pub fn hourly_weights(pattern: &Pattern, baseline: &[f64; 24], rng: &mut Rng) -> [f64; 24] {
     let mut w = [0.0; 24];
     match pattern {
-        Pattern::SustainedCombat {
-            peak_hours,
-            peak_intensity,
-            base_intensity,
-            night_reduction,
-        } => {
+        Pattern::SustainedCombat { peak_hours, peak_intensity, base_intensity, night_reduction } => {
             for (h, slot) in w.iter_mut().enumerate() {
                 let h32 = h as u32;
                 *slot = if peak_hours.contains(&h32) {
@@ -55,10 +50,7 @@ pub fn hourly_weights(pattern: &Pattern, baseline: &[f64; 24], rng: &mut Rng) ->
                 };
             }
         }
-        Pattern::PhasedAssault {
-            assault_phases,
-            baseline_intensity,
-        } => {
+        Pattern::PhasedAssault { assault_phases, baseline_intensity } => {
             for (h, slot) in w.iter_mut().enumerate() {
                 let h32 = h as u32;
                 let intensity = assault_phases
@@ -68,11 +60,7 @@ pub fn hourly_weights(pattern: &Pattern, baseline: &[f64; 24], rng: &mut Rng) ->
                 *slot = intensity * baseline[h];
             }
         }
-        Pattern::Sporadic {
-            events_per_day_range,
-            dawn_dusk_preference,
-            night_activity_level,
-        } => {
+        Pattern::Sporadic { events_per_day_range, dawn_dusk_preference, night_activity_level } => {
             let mut pick = [0.0; 24];
             for (h, slot) in pick.iter_mut().enumerate() {
                 let factor = match h {
@@ -82,54 +70,28 @@ pub fn hourly_weights(pattern: &Pattern, baseline: &[f64; 24], rng: &mut Rng) ->
                 };
                 *slot = baseline[h] * factor;
             }
-            let k = rng.int_in(
-                events_per_day_range[0],
-                events_per_day_range[1].max(events_per_day_range[0]),
-            );
+            let k = rng.int_in(events_per_day_range[0], events_per_day_range[1].max(events_per_day_range[0]));
             for _ in 0..k {
                 w[rng.weighted(&pick)] += 1.0;
             }
         }
-        Pattern::PrecisionStrike {
-            strikes_per_day_range,
-            time_randomization,
-        } => {
-            let k = rng.int_in(
-                strikes_per_day_range[0],
-                strikes_per_day_range[1].max(strikes_per_day_range[0]),
-            );
+        Pattern::PrecisionStrike { strikes_per_day_range, time_randomization } => {
+            let k =
+                rng.int_in(strikes_per_day_range[0], strikes_per_day_range[1].max(strikes_per_day_range[0]));
             for _ in 0..k {
-                let h = if rng.chance(*time_randomization) {
-                    rng.int_in(0, 23)
-                } else {
-                    rng.int_in(6, 17)
-                };
+                let h = if rng.chance(*time_randomization) { rng.int_in(0, 23) } else { rng.int_in(6, 17) };
                 w[h as usize] += 1.0;
             }
         }
-        Pattern::WaveAssault {
-            wave_times,
-            wave_intensity,
-            between_wave_intensity,
-        } => {
+        Pattern::WaveAssault { wave_times, wave_intensity, between_wave_intensity } => {
             for (h, slot) in w.iter_mut().enumerate() {
-                *slot = if wave_times.contains(&(h as u32)) {
-                    *wave_intensity
-                } else {
-                    *between_wave_intensity
-                };
+                *slot =
+                    if wave_times.contains(&(h as u32)) { *wave_intensity } else { *between_wave_intensity };
             }
         }
-        Pattern::ContaminationSpread {
-            release_hours,
-            immediate_share,
-            delayed,
-        } => {
-            let release = if release_hours.is_empty() {
-                6
-            } else {
-                release_hours[rng.index(release_hours.len())]
-            };
+        Pattern::ContaminationSpread { release_hours, immediate_share, delayed } => {
+            let release =
+                if release_hours.is_empty() { 6 } else { release_hours[rng.index(release_hours.len())] };
             for k in 0..3 {
                 let h = ((release + k) as usize).min(23);
                 w[h] += immediate_share / 3.0;
@@ -138,17 +100,10 @@ pub fn hourly_weights(pattern: &Pattern, baseline: &[f64; 24], rng: &mut Rng) ->
                 w[((release + after) as usize).min(23)] += share;
             }
         }
-        Pattern::LowIntensity {
-            incident_hours,
-            incident_intensity,
-            quiet_intensity,
-        } => {
+        Pattern::LowIntensity { incident_hours, incident_intensity, quiet_intensity } => {
             for (h, slot) in w.iter_mut().enumerate() {
-                let f = if incident_hours.contains(&(h as u32)) {
-                    *incident_intensity
-                } else {
-                    *quiet_intensity
-                };
+                let f =
+                    if incident_hours.contains(&(h as u32)) { *incident_intensity } else { *quiet_intensity };
                 *slot = f * baseline[h];
             }
         }
@@ -173,11 +128,8 @@ mod tests {
         let mut rng = Rng::stream(5, Domain::Plan, 0);
         for w in WarfareType::ALL {
             for _ in 0..50 {
-                let weights = hourly_weights(
-                    &cat.warfare.profile(*w).pattern,
-                    &cat.warfare.hourly_baseline,
-                    &mut rng,
-                );
+                let weights =
+                    hourly_weights(&cat.warfare.profile(*w).pattern, &cat.warfare.hourly_baseline, &mut rng);
                 assert!(weights.iter().all(|v| v.is_finite() && *v >= 0.0), "{w}");
                 assert!(weights.iter().sum::<f64>() > 0.0, "{w}");
             }

@@ -5,9 +5,7 @@ use std::collections::BTreeMap;
 
 fn scenario(json: &str) -> Scenario {
     let config = ScenarioConfig::from_json(json).expect("parses");
-    config
-        .validate(catalog(), ValidationOptions::default())
-        .expect("valid")
+    config.validate(catalog(), ValidationOptions::default()).expect("valid")
 }
 
 #[test]
@@ -16,19 +14,12 @@ fn slots_are_in_time_order_with_sequential_ids() {
     let slots: Vec<PatientSlot> = Plan::new(&s, catalog()).collect();
     assert_eq!(slots.len(), 20_000);
     for (i, w) in slots.windows(2).enumerate() {
-        assert!(
-            w[0].injury_time <= w[1].injury_time,
-            "slot {i} goes back in time"
-        );
+        assert!(w[0].injury_time <= w[1].injury_time, "slot {i} goes back in time");
         assert_eq!(w[0].index + 1, w[1].index);
     }
     let first_day = s.base_date.midnight();
     let end = first_day.plus(4 * 86_400);
-    assert!(
-        slots
-            .iter()
-            .all(|p| p.injury_time >= first_day && p.injury_time < end)
-    );
+    assert!(slots.iter().all(|p| p.injury_time >= first_day && p.injury_time < end));
     for p in &slots {
         assert_eq!(p.injury_time.date().0 - s.base_date.0 + 1, i64::from(p.day));
     }
@@ -55,24 +46,15 @@ fn no_lump_of_patients_at_one_instant() {
 
 #[test]
 fn every_warfare_type_produces_its_own_casualties() {
-    for w in WarfareType::ALL
-        .iter()
-        .filter(|w| **w != WarfareType::Mixed)
-    {
+    for w in WarfareType::ALL.iter().filter(|w| **w != WarfareType::Mixed) {
         let s = scenario(&format!(
             r#"{{"total_patients": 3000, "seed": 5, "warfare_types": {{"{w}": true}}, "special_events": {{}}}}"#
         ));
         let slots: Vec<PatientSlot> = Plan::new(&s, catalog()).collect();
         assert_eq!(slots.len(), 3000, "{w}");
-        let combat = slots
-            .iter()
-            .filter(|p| p.kind != EventKind::Background)
-            .count();
+        let combat = slots.iter().filter(|p| p.kind != EventKind::Background).count();
         assert!(combat > 0, "{w}: no combat casualties");
-        assert!(
-            slots.iter().all(|p| p.warfare == *w),
-            "{w}: foreign warfare type"
-        );
+        assert!(slots.iter().all(|p| p.warfare == *w), "{w}: foreign warfare type");
         let mut hours = [0u32; 24];
         for p in slots.iter().filter(|p| p.kind != EventKind::Background) {
             hours[(p.injury_time.0.rem_euclid(86_400) / 3600) as usize] += 1;
@@ -87,32 +69,18 @@ fn special_events_happen_on_their_days() {
         r#"{"total_patients": 8000, "seed": 9, "special_events": {"major_offensive": true, "ambush": true, "mass_casualty": false}}"#,
     );
     let slots: Vec<PatientSlot> = Plan::new(&s, catalog()).collect();
-    let offensive: Vec<&PatientSlot> = slots
-        .iter()
-        .filter(|p| p.kind == EventKind::Special(SpecialEvent::MajorOffensive))
-        .collect();
+    let offensive: Vec<&PatientSlot> =
+        slots.iter().filter(|p| p.kind == EventKind::Special(SpecialEvent::MajorOffensive)).collect();
     assert!(!offensive.is_empty());
-    assert!(
-        offensive
-            .iter()
-            .all(|p| p.day == 2 && p.warfare == WarfareType::Mixed)
-    );
+    assert!(offensive.iter().all(|p| p.day == 2 && p.warfare == WarfareType::Mixed));
     // Spread over the offensive's hours, not one instant.
     let first = offensive.iter().map(|p| p.injury_time).min();
     let last = offensive.iter().map(|p| p.injury_time).max();
     assert!(last.zip(first).is_some_and(|(l, f)| l.0 - f.0 > 3600));
-    let ambush_days: std::collections::BTreeSet<u32> = slots
-        .iter()
-        .filter(|p| p.kind == EventKind::Special(SpecialEvent::Ambush))
-        .map(|p| p.day)
-        .collect();
+    let ambush_days: std::collections::BTreeSet<u32> =
+        slots.iter().filter(|p| p.kind == EventKind::Special(SpecialEvent::Ambush)).map(|p| p.day).collect();
     assert_eq!(ambush_days.into_iter().collect::<Vec<_>>(), vec![1, 4, 6]);
-    assert!(
-        slots
-            .iter()
-            .filter(|p| p.kind.is_mass_casualty())
-            .all(|p| p.kind != EventKind::Background)
-    );
+    assert!(slots.iter().filter(|p| p.kind.is_mass_casualty()).all(|p| p.kind != EventKind::Background));
 }
 
 #[test]
@@ -154,8 +122,5 @@ fn tempo_shapes_days() {
             last += 1;
         }
     }
-    assert!(
-        first > last,
-        "declining over 30 days: day 1 {first}, day 30 {last}"
-    );
+    assert!(first > last, "declining over 30 days: day 1 {first}, day 30 {last}");
 }

@@ -85,9 +85,7 @@ impl Encoder for CsvEncoder {
         let d = &p.demographics;
         let name = format!("{} {}", d.given_name, d.family_name);
         let primary = p.conditions.first();
-        let hours = p
-            .terminal_event()
-            .map_or(0.0, |e| e.hours_since_injury.as_f64());
+        let hours = p.terminal_event().map_or(0.0, |e| e.hours_since_injury.as_f64());
         let values: [String; 30] = [
             p.id.to_string(),
             name,
@@ -136,10 +134,7 @@ mod tests {
     #[test]
     fn quotes_fields_that_need_it() {
         let mut out = Vec::new();
-        write_row(
-            &mut out,
-            [&b"plain"[..], b"has,comma", b"has \"quote\"", b"two\nlines"],
-        );
+        write_row(&mut out, [&b"plain"[..], b"has,comma", b"has \"quote\"", b"two\nlines"]);
         assert_eq!(
             String::from_utf8_lossy(&out),
             "plain,\"has,comma\",\"has \"\"quote\"\"\",\"two\nlines\"\r\n"

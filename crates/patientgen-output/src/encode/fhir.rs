@@ -2,6 +2,7 @@
 //! Patient, Condition(s), an Encounter per facility visit, Procedure per
 //! treatment, Observations for vital signs, weight, height, ABO group and Rh.
 //! Resource ids are UUIDs drawn from the seed, so output is reproducible.
+//! The resources are typed structs serialised directly (no JSON tree).
 
 use super::Encoder;
 use crate::{Format, Metadata, OutputError};
@@ -10,13 +11,274 @@ use patientgen_core::model::{Outcome, Role};
 use patientgen_core::patient::{EventType, Patient};
 use patientgen_core::rng::{Domain, Rng};
 use patientgen_core::time::UtcSeconds;
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
 
 const SNOMED: &str = "http://snomed.info/sct";
 const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+const CONDITION_CLINICAL: &str = "http://terminology.hl7.org/CodeSystem/condition-clinical";
+const CONDITION_VERIFICATION: &str = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
+const CONDITION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/condition-category";
+const DISCHARGE: &str = "http://terminology.hl7.org/CodeSystem/discharge-disposition";
+const RELIGION: &str = "http://terminology.hl7.org/CodeSystem/v3-ReligiousAffiliation";
+
+/// A UUID written as `urn:uuid:…` (`urn`) or bare (`id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Id([u8; 16]);
+
+impl Id {
+    fn hyphenated(self) -> [u8; 36] {
+        let mut buf = [0u8; 36];
+        uuid::Builder::from_random_bytes(self.0).into_uuid().hyphenated().encode_lower(&mut buf);
+        buf
+    }
+}
+
+struct Bare(Id);
+struct Urn(Id);
+
+impl Serialize for Bare {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let h = self.0.hyphenated();
+        s.serialize_str(std::str::from_utf8(&h).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+impl Serialize for Urn {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 45];
+        buf[..9].copy_from_slice(b"urn:uuid:");
+        buf[9..].copy_from_slice(&self.0.hyphenated());
+        s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+#[derive(Serialize)]
+struct Coding<'a> {
+    system: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Concept<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coding: Vec<Coding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+}
+
+impl<'a> Concept<'a> {
+    fn coded(system: &'a str, code: &'a str, display: Option<&'a str>) -> Self {
+        Self { coding: vec![Coding { system, code, display }], text: None }
+    }
+
+    fn with_text(mut self, text: &'a str) -> Self {
+        self.text = Some(text);
+        self
+    }
+
+    fn text(text: &'a str) -> Self {
+        Self { coding: Vec::new(), text: Some(text) }
+    }
+}
+
+#[derive(Serialize)]
+struct Reference {
+    reference: Urn,
+}
+
+#[derive(Serialize)]
+struct Display<'a> {
+    display: &'a str,
+}
+
+#[derive(Serialize)]
+struct Period {
+    start: UtcSeconds,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<UtcSeconds>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Extension<'a> {
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_codeable_concept: Option<Concept<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extension: Vec<Extension<'a>>,
+}
+
+#[derive(Serialize)]
+struct Identifier<'a> {
+    #[serde(rename = "use")]
+    use_: &'a str,
+    #[serde(rename = "type")]
+    kind: Concept<'a>,
+    system: String,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct HumanName<'a> {
+    #[serde(rename = "use")]
+    use_: &'a str,
+    family: &'a str,
+    given: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PatientResource<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    extension: Vec<Extension<'a>>,
+    identifier: [Identifier<'a>; 1],
+    name: [HumanName<'a>; 1],
+    gender: &'a str,
+    birth_date: patientgen_core::time::CivilDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deceased_date_time: Option<UtcSeconds>,
+}
+
+#[derive(Serialize)]
+struct EncounterLocation<'a> {
+    location: Display<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Hospitalization<'a> {
+    discharge_disposition: Concept<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EncounterResource<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    status: &'a str,
+    class: Coding<'a>,
+    subject: Reference,
+    period: Period,
+    location: [EncounterLocation<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hospitalization: Option<Hospitalization<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConditionResource<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    clinical_status: Concept<'a>,
+    verification_status: Concept<'a>,
+    category: [Concept<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<Concept<'a>>,
+    code: Concept<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_site: Option<[Concept<'a>; 1]>,
+    subject: Reference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encounter: Option<Reference>,
+    onset_date_time: UtcSeconds,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abatement_date_time: Option<UtcSeconds>,
+    recorded_date: UtcSeconds,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProcedureResource<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    status: &'a str,
+    code: Concept<'a>,
+    subject: Reference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encounter: Option<Reference>,
+    performed_date_time: UtcSeconds,
+}
+
+#[derive(Serialize)]
+struct Quantity<'a> {
+    value: f64,
+    unit: &'a str,
+    system: &'a str,
+    code: &'a str,
+}
+
+impl<'a> Quantity<'a> {
+    fn ucum(value: f64, unit: &'a str) -> Self {
+        Self { value, unit, system: UCUM, code: unit }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Component<'a> {
+    code: Concept<'a>,
+    value_quantity: Quantity<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum ObservationValue<'a> {
+    ValueQuantity(Quantity<'a>),
+    ValueInteger(u32),
+    ValueCodeableConcept(Concept<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservationResource<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    status: &'a str,
+    category: [Concept<'a>; 1],
+    code: Concept<'a>,
+    subject: Reference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encounter: Option<Reference>,
+    effective_date_time: UtcSeconds,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    value: Option<ObservationValue<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    component: Vec<Component<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Resource<'a> {
+    Patient(PatientResource<'a>),
+    Encounter(EncounterResource<'a>),
+    Condition(ConditionResource<'a>),
+    Procedure(ProcedureResource<'a>),
+    Observation(ObservationResource<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    full_url: Urn,
+    resource: Resource<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bundle<'a> {
+    resource_type: &'a str,
+    id: Bare,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: UtcSeconds,
+    entry: Vec<Entry<'a>>,
+}
 
 /// `patients.fhir.ndjson`.
 #[derive(Debug, Clone, Copy)]
@@ -28,78 +290,76 @@ pub struct FhirEncoder {
 impl FhirEncoder {
     /// An encoder whose resource ids derive from `seed`.
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            catalog: catalog(),
-        }
+        Self { seed, catalog: catalog() }
     }
 
-    /// The Bundle of one patient.
-    pub fn bundle(&self, p: &Patient<'_>) -> Value {
+    /// Writes the Bundle of one patient as JSON.
+    pub fn write_bundle(&self, p: &Patient<'_>, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        serde_json::to_writer(out, &self.bundle(p))?;
+        Ok(())
+    }
+
+    fn bundle<'a>(&'a self, p: &'a Patient<'a>) -> Bundle<'a> {
         let mut ids = Rng::stream(self.seed, Domain::Identifiers, u64::from(p.id));
-        let mut uuid = || {
+        let mut next_id = || {
             let mut bytes = [0u8; 16];
             bytes[..8].copy_from_slice(&ids.next_u64().to_le_bytes());
             bytes[8..].copy_from_slice(&ids.next_u64().to_le_bytes());
-            format!(
-                "urn:uuid:{}",
-                uuid::Builder::from_random_bytes(bytes).into_uuid()
-            )
+            Id(bytes)
         };
         let clinical = &self.catalog.clinical;
-        let at = |t: UtcSeconds| t.to_string();
-        let bundle_id = uuid();
-        let patient_ref = uuid();
-        let mut entries: Vec<Value> = Vec::new();
-        let mut entry = |full_url: &str, mut resource: Value| {
-            if let Some(obj) = resource.as_object_mut() {
-                obj.insert(
-                    "id".into(),
-                    Value::from(full_url.trim_start_matches("urn:uuid:")),
-                );
-            }
-            entries.push(json!({ "fullUrl": full_url, "resource": resource }));
-        };
-
-        // Patient.
+        let bundle_id = next_id();
+        let patient_id = next_id();
+        let subject = || Reference { reference: Urn(patient_id) };
+        let mut entry: Vec<Entry<'a>> = Vec::with_capacity(24);
         let d = &p.demographics;
         let died = matches!(p.outcome, Outcome::Kia | Outcome::Dow);
         let end_time = p.terminal_event().map_or(p.injury_time, |e| e.timestamp);
-        let mut extension = vec![json!({
-            "url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
-            "extension": [{ "url": "code", "valueCodeableConcept": {
-                "coding": [{ "system": "urn:iso:std:iso:3166", "code": d.nationality }] } }]
-        })];
-        if let Some(religion) = d.religion {
-            extension.push(json!({
-                "url": "http://hl7.org/fhir/StructureDefinition/patient-religion",
-                "valueCodeableConcept": { "coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ReligiousAffiliation", "code": religion }] }
-            }));
-        }
-        let mut patient = json!({
-            "resourceType": "Patient",
-            "extension": extension,
-            "identifier": [{
-                "use": "official",
-                "type": { "text": "Military service number" },
-                "system": format!("https://patientgen.example/fhir/sid/service-number/{}", d.nationality.to_ascii_lowercase()),
-                "value": d.service_number
+
+        let mut extension = vec![Extension {
+            url: "http://hl7.org/fhir/StructureDefinition/patient-nationality",
+            value_codeable_concept: None,
+            extension: vec![Extension {
+                url: "code",
+                value_codeable_concept: Some(Concept::coded("urn:iso:std:iso:3166", d.nationality, None)),
+                extension: Vec::new(),
             }],
-            "name": [{ "use": "official", "family": d.family_name, "given": [d.given_name] }],
-            "gender": d.gender.as_str(),
-            "birthDate": d.birthdate.to_string(),
-        });
-        if died {
-            patient["deceasedDateTime"] = Value::from(at(end_time));
+        }];
+        if let Some(religion) = d.religion {
+            extension.push(Extension {
+                url: "http://hl7.org/fhir/StructureDefinition/patient-religion",
+                value_codeable_concept: Some(Concept::coded(RELIGION, religion, None)),
+                extension: Vec::new(),
+            });
         }
-        entry(&patient_ref, patient);
+        let service_system = format!(
+            "https://patientgen.example/fhir/sid/service-number/{}",
+            d.nationality.to_ascii_lowercase()
+        );
+        entry.push(Entry {
+            full_url: Urn(patient_id),
+            resource: Resource::Patient(PatientResource {
+                resource_type: "Patient",
+                id: Bare(patient_id),
+                extension,
+                identifier: [Identifier {
+                    use_: "official",
+                    kind: Concept::text("Military service number"),
+                    system: service_system,
+                    value: &d.service_number,
+                }],
+                name: [HumanName { use_: "official", family: d.family_name, given: [d.given_name] }],
+                gender: d.gender.as_str(),
+                birth_date: d.birthdate,
+                deceased_date_time: died.then_some(end_time),
+            }),
+        });
 
         // Encounters: one per facility visit, from the timeline.
-        let mut visits: Vec<(Role, UtcSeconds, Option<UtcSeconds>, String)> = Vec::new();
+        let mut visits: Vec<(Role, UtcSeconds, Option<UtcSeconds>, Id)> = Vec::with_capacity(5);
         for e in &p.movement_timeline {
             match e.event_type {
-                EventType::Arrival => visits.push((e.facility, e.timestamp, None, uuid())),
+                EventType::Arrival => visits.push((e.facility, e.timestamp, None, next_id())),
                 EventType::TransitStart | EventType::Kia | EventType::Rtd => {
                     if let Some(v) = visits.last_mut() {
                         v.2 = Some(e.timestamp);
@@ -108,7 +368,6 @@ impl FhirEncoder {
                 EventType::RemainsRole4 | EventType::EvacuationStart => {}
             }
         }
-        let visit_count = visits.len();
         for (i, (role, start, end, id)) in visits.iter().enumerate() {
             let (code, display) = match role {
                 Role::Poi => ("FLD", "field"),
@@ -116,236 +375,170 @@ impl FhirEncoder {
                 Role::Role2 => ("ACUTE", "inpatient acute"),
                 Role::Role3 | Role::Role4 => ("IMP", "inpatient encounter"),
             };
-            let last = i + 1 == visit_count;
-            let mut period = json!({ "start": at(*start) });
-            if let Some(end) = end {
-                period["end"] = Value::from(at(*end));
-            }
-            let mut encounter = json!({
-                "resourceType": "Encounter",
-                "status": if last && p.outcome == Outcome::RemainsRole4 { "in-progress" } else { "finished" },
-                "class": { "system": ACT_CODE, "code": code, "display": display },
-                "subject": { "reference": patient_ref },
-                "period": period,
-                "location": [{ "location": { "display": role.display_name() } }],
+            let last = i + 1 == visits.len();
+            let hospitalization = last.then(|| Hospitalization {
+                discharge_disposition: match p.outcome {
+                    Outcome::Kia | Outcome::Dow => Concept::coded(DISCHARGE, "exp", Some("Expired")),
+                    Outcome::Rtd => Concept::text("Returned to duty"),
+                    Outcome::RemainsRole4 => Concept::text("Remains in care"),
+                },
             });
-            if last {
-                let disposition = match p.outcome {
-                    Outcome::Kia | Outcome::Dow => json!({ "coding": [{
-                        "system": "http://terminology.hl7.org/CodeSystem/discharge-disposition",
-                        "code": "exp", "display": "Expired" }] }),
-                    Outcome::Rtd => json!({ "text": "Returned to duty" }),
-                    Outcome::RemainsRole4 => json!({ "text": "Remains in care" }),
-                };
-                encounter["hospitalization"] = json!({ "dischargeDisposition": disposition });
-            }
-            entry(id, encounter);
+            entry.push(Entry {
+                full_url: Urn(*id),
+                resource: Resource::Encounter(EncounterResource {
+                    resource_type: "Encounter",
+                    id: Bare(*id),
+                    status: if last && p.outcome == Outcome::RemainsRole4 {
+                        "in-progress"
+                    } else {
+                        "finished"
+                    },
+                    class: Coding { system: ACT_CODE, code, display: Some(display) },
+                    subject: subject(),
+                    period: Period { start: *start, end: *end },
+                    location: [EncounterLocation { location: Display { display: role.display_name() } }],
+                    hospitalization,
+                }),
+            });
         }
-        let encounter_at = |role: Role| visits.iter().find(|v| v.0 == role).map(|v| v.3.clone());
-        let first_encounter = visits.first().map(|v| v.3.clone());
+        let encounter_at =
+            |role: Role| visits.iter().find(|v| v.0 == role).map(|v| Reference { reference: Urn(v.3) });
+        let first_encounter = visits.first().map(|v| v.3);
 
         // Conditions.
-        let severity = clinical.severity.values().find(|s| {
-            p.conditions
-                .first()
-                .is_some_and(|c| c.severity_code == s.code)
-        });
-        for (i, c) in p
-            .conditions
-            .iter()
-            .chain(&p.additional_conditions)
-            .enumerate()
-        {
-            let mut condition = json!({
-                "resourceType": "Condition",
-                "clinicalStatus": { "coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": if p.outcome == Outcome::Rtd { "resolved" } else { "active" } }] },
-                "verificationStatus": { "coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed" }] },
-                "category": [{ "coding": [{
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-category",
-                    "code": "encounter-diagnosis", "display": "Encounter Diagnosis" }] }],
-                "code": { "coding": [{ "system": SNOMED, "code": c.code, "display": c.name }], "text": c.name },
-                "subject": { "reference": patient_ref },
-                "onsetDateTime": at(p.injury_time),
-                "recordedDate": at(p.injury_time),
-            });
-            if let Some(s) = severity {
-                condition["severity"] = json!({ "coding": [{ "system": SNOMED, "code": s.code, "display": s.display }] });
-            }
-            if i == 0
-                && let Some(site) = p
-                    .body_part
+        for (i, c) in p.conditions.iter().chain(&p.additional_conditions).enumerate() {
+            let body_site = if i == 0 {
+                p.body_part
                     .and_then(|b| clinical.body_sites.get(b.as_str()))
-            {
-                condition["bodySite"] = json!([{ "coding": [{ "system": SNOMED, "code": site.code, "display": site.display }] }]);
-            }
-            if let Some(e) = &first_encounter {
-                condition["encounter"] = json!({ "reference": e });
-            }
-            if p.outcome == Outcome::Rtd {
-                condition["abatementDateTime"] = Value::from(at(end_time));
-            }
-            entry(&uuid(), condition);
+                    .map(|site| [Concept::coded(SNOMED, &site.code, Some(&site.display))])
+            } else {
+                None
+            };
+            let id = next_id();
+            entry.push(Entry {
+                full_url: Urn(id),
+                resource: Resource::Condition(ConditionResource {
+                    resource_type: "Condition",
+                    id: Bare(id),
+                    clinical_status: Concept::coded(
+                        CONDITION_CLINICAL,
+                        if p.outcome == Outcome::Rtd { "resolved" } else { "active" },
+                        None,
+                    ),
+                    verification_status: Concept::coded(CONDITION_VERIFICATION, "confirmed", None),
+                    category: [Concept::coded(
+                        CONDITION_CATEGORY,
+                        "encounter-diagnosis",
+                        Some("Encounter Diagnosis"),
+                    )],
+                    severity: Some(Concept::coded(SNOMED, c.severity_code, Some(c.severity))),
+                    code: Concept::coded(SNOMED, c.code, Some(c.name)).with_text(c.name),
+                    body_site,
+                    subject: subject(),
+                    encounter: first_encounter.map(|e| Reference { reference: Urn(e) }),
+                    onset_date_time: p.injury_time,
+                    abatement_date_time: (p.outcome == Outcome::Rtd).then_some(end_time),
+                    recorded_date: p.injury_time,
+                }),
+            });
         }
 
         // Procedures.
         for t in &p.treatments {
-            let mut procedure = json!({
-                "resourceType": "Procedure",
-                "status": "completed",
-                "code": { "coding": [{ "system": SNOMED, "code": t.code, "display": t.display }], "text": t.display },
-                "subject": { "reference": patient_ref },
-                "performedDateTime": at(t.timestamp),
+            let id = next_id();
+            entry.push(Entry {
+                full_url: Urn(id),
+                resource: Resource::Procedure(ProcedureResource {
+                    resource_type: "Procedure",
+                    id: Bare(id),
+                    status: "completed",
+                    code: Concept::coded(SNOMED, t.code, Some(t.display)).with_text(t.display),
+                    subject: subject(),
+                    encounter: encounter_at(t.location),
+                    performed_date_time: t.timestamp,
+                }),
             });
-            if let Some(e) = encounter_at(t.location) {
-                procedure["encounter"] = json!({ "reference": e });
-            }
-            entry(&uuid(), procedure);
         }
 
-        // Observations.
+        // Observations at first medical contact.
         let observed = p
             .movement_timeline
             .iter()
             .find(|e| e.event_type == EventType::Arrival && e.facility != Role::Poi)
             .map_or(p.injury_time, |e| e.timestamp);
-        let observed_in = visits
-            .iter()
-            .find(|v| v.0 != Role::Poi)
-            .map(|v| v.3.clone())
-            .or(first_encounter.clone());
+        let observed_in = visits.iter().find(|v| v.0 != Role::Poi).map(|v| v.3).or(first_encounter);
         let v = &p.vital_signs;
-        let loinc = |key: &str| {
-            clinical
-                .loinc(key)
-                .map(|c| (c.code.as_str(), c.display.as_str()))
-        };
-        let quantity = |value: f64, unit: &str| json!({ "value": value, "unit": unit, "system": UCUM, "code": unit });
-        let mut observation = |category: &str,
+        let mut observation = |category: &'a str,
                                key: &str,
-                               value: (&str, Value),
-                               components: Option<Value>| {
-            let Some((code, display)) = loinc(key) else {
-                return;
-            };
-            let mut obs = json!({
-                "resourceType": "Observation",
-                "status": "final",
-                "category": [{ "coding": [{ "system": OBS_CATEGORY, "code": category }] }],
-                "code": { "coding": [{ "system": LOINC, "code": code, "display": display }], "text": display },
-                "subject": { "reference": patient_ref },
-                "effectiveDateTime": at(observed),
+                               value: Option<ObservationValue<'a>>,
+                               component: Vec<Component<'a>>| {
+            let Some(coding) = clinical.loinc(key) else { return };
+            let id = next_id();
+            entry.push(Entry {
+                full_url: Urn(id),
+                resource: Resource::Observation(ObservationResource {
+                    resource_type: "Observation",
+                    id: Bare(id),
+                    status: "final",
+                    category: [Concept::coded(OBS_CATEGORY, category, None)],
+                    code: Concept::coded(LOINC, &coding.code, Some(&coding.display))
+                        .with_text(&coding.display),
+                    subject: subject(),
+                    encounter: observed_in.map(|e| Reference { reference: Urn(e) }),
+                    effective_date_time: observed,
+                    value,
+                    component,
+                }),
             });
-            if !value.0.is_empty() {
-                obs[value.0] = value.1;
-            }
-            if let Some(c) = components {
-                obs["component"] = c;
-            }
-            if let Some(e) = &observed_in {
-                obs["encounter"] = json!({ "reference": e });
-            }
-            entry(&uuid(), obs);
         };
-        observation(
-            "vital-signs",
-            "heart_rate",
-            ("valueQuantity", quantity(f64::from(v.heart_rate), "/min")),
-            None,
-        );
+        let quantity =
+            |value: f64, unit: &'a str| Some(ObservationValue::ValueQuantity(Quantity::ucum(value, unit)));
+        observation("vital-signs", "heart_rate", quantity(f64::from(v.heart_rate), "/min"), Vec::new());
         observation(
             "vital-signs",
             "respiratory_rate",
-            (
-                "valueQuantity",
-                quantity(f64::from(v.respiratory_rate), "/min"),
-            ),
-            None,
+            quantity(f64::from(v.respiratory_rate), "/min"),
+            Vec::new(),
         );
         observation(
             "vital-signs",
             "oxygen_saturation",
-            (
-                "valueQuantity",
-                quantity(f64::from(v.oxygen_saturation), "%"),
-            ),
-            None,
+            quantity(f64::from(v.oxygen_saturation), "%"),
+            Vec::new(),
         );
-        observation(
-            "vital-signs",
-            "body_temperature",
-            ("valueQuantity", quantity(v.temperature, "Cel")),
-            None,
-        );
-        let bp_component = |key: &str, value: u32| {
-            loinc(key).map(|(code, display)| json!({
-                "code": { "coding": [{ "system": LOINC, "code": code, "display": display }] },
-                "valueQuantity": { "value": value, "unit": "mm[Hg]", "system": UCUM, "code": "mm[Hg]" }
-            }))
+        observation("vital-signs", "body_temperature", quantity(v.temperature, "Cel"), Vec::new());
+        let bp = |key: &str, value: u32| {
+            clinical.loinc(key).map(|c| Component {
+                code: Concept::coded(LOINC, &c.code, Some(&c.display)),
+                value_quantity: Quantity::ucum(f64::from(value), "mm[Hg]"),
+            })
         };
-        let components: Vec<Value> = [
-            bp_component("systolic_bp", v.systolic_bp),
-            bp_component("diastolic_bp", v.diastolic_bp),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        observation(
-            "vital-signs",
-            "blood_pressure",
-            ("", Value::Null),
-            Some(Value::from(components)),
-        );
-        observation(
-            "exam",
-            "gcs_total",
-            ("valueInteger", Value::from(v.gcs)),
-            None,
-        );
-        observation(
-            "vital-signs",
-            "body_weight",
-            ("valueQuantity", quantity(d.weight, "kg")),
-            None,
-        );
-        observation(
-            "vital-signs",
-            "body_height",
-            ("valueQuantity", quantity(f64::from(d.height), "cm")),
-            None,
-        );
+        let components = [bp("systolic_bp", v.systolic_bp), bp("diastolic_bp", v.diastolic_bp)]
+            .into_iter()
+            .flatten()
+            .collect();
+        observation("vital-signs", "blood_pressure", None, components);
+        observation("exam", "gcs_total", Some(ObservationValue::ValueInteger(v.gcs)), Vec::new());
+        observation("vital-signs", "body_weight", quantity(d.weight, "kg"), Vec::new());
+        observation("vital-signs", "body_height", quantity(f64::from(d.height), "cm"), Vec::new());
         if let Some(abo) = clinical.blood_groups.get(d.blood_type) {
-            observation(
-                "laboratory",
-                "abo_group",
-                (
-                    "valueCodeableConcept",
-                    json!({ "coding": [{ "system": SNOMED, "code": abo.code, "display": abo.display }] }),
-                ),
-                None,
-            );
+            let value =
+                ObservationValue::ValueCodeableConcept(Concept::coded(SNOMED, &abo.code, Some(&abo.display)));
+            observation("laboratory", "abo_group", Some(value), Vec::new());
         }
         if let Some(rh) = clinical.rh_factor.get(d.rh_factor) {
-            observation(
-                "laboratory",
-                "rh_type",
-                (
-                    "valueCodeableConcept",
-                    json!({ "coding": [{ "system": SNOMED, "code": rh.code, "display": rh.display }] }),
-                ),
-                None,
-            );
+            let value =
+                ObservationValue::ValueCodeableConcept(Concept::coded(SNOMED, &rh.code, Some(&rh.display)));
+            observation("laboratory", "rh_type", Some(value), Vec::new());
         }
 
-        json!({
-            "resourceType": "Bundle",
-            "id": bundle_id.trim_start_matches("urn:uuid:"),
-            "type": "collection",
-            "timestamp": at(end_time),
-            "entry": entries,
-        })
+        Bundle {
+            resource_type: "Bundle",
+            id: Bare(bundle_id),
+            kind: "collection",
+            timestamp: end_time,
+            entry,
+        }
     }
 }
 
@@ -358,13 +551,8 @@ impl Encoder for FhirEncoder {
         Ok(())
     }
 
-    fn record(
-        &self,
-        patient: &Patient<'_>,
-        _first: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), OutputError> {
-        serde_json::to_writer(&mut *out, &self.bundle(patient))?;
+    fn record(&self, patient: &Patient<'_>, _first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        self.write_bundle(patient, out)?;
         out.push(b'\n');
         Ok(())
     }

@@ -28,16 +28,11 @@ impl Encoder for JsonEncoder {
         Ok(())
     }
 
-    fn record(
-        &self,
-        patient: &Patient<'_>,
-        first: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), OutputError> {
+    fn record(&self, patient: &Patient<'_>, first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
         if !first {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, patient)?;
+        super::write_patient(patient, out);
         Ok(())
     }
 
@@ -63,13 +58,8 @@ impl Encoder for NdjsonEncoder {
         Ok(())
     }
 
-    fn record(
-        &self,
-        patient: &Patient<'_>,
-        _first: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), OutputError> {
-        serde_json::to_writer(&mut *out, patient)?;
+    fn record(&self, patient: &Patient<'_>, _first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
+        super::write_patient(patient, out);
         out.push(b'\n');
         Ok(())
     }

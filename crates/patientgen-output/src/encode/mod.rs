@@ -3,11 +3,13 @@
 //! records can be encoded on any thread.
 
 mod csv;
+mod fastjson;
 mod fhir;
 mod json;
 mod xml;
 
 pub use self::csv::CsvEncoder;
+pub use fastjson::write_patient;
 pub use fhir::FhirEncoder;
 pub use json::{JsonEncoder, NdjsonEncoder};
 pub use xml::XmlEncoder;
@@ -22,12 +24,7 @@ pub trait Encoder: Send + Sync {
     /// Bytes before the first record.
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
     /// One record; `first` is true for the first patient of the file.
-    fn record(
-        &self,
-        patient: &Patient<'_>,
-        first: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<(), OutputError>;
+    fn record(&self, patient: &Patient<'_>, first: bool, out: &mut Vec<u8>) -> Result<(), OutputError>;
     /// Bytes after the last record.
     fn footer(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
 }
@@ -42,9 +39,7 @@ pub struct EncodeOptions {
 /// The encoder of a format.
 pub fn encoder_for(format: Format, seed: u64, options: EncodeOptions) -> Box<dyn Encoder> {
     match format {
-        Format::Json => Box::new(JsonEncoder {
-            envelope: options.json_envelope,
-        }),
+        Format::Json => Box::new(JsonEncoder { envelope: options.json_envelope }),
         Format::Ndjson => Box::new(NdjsonEncoder),
         Format::Csv => Box::new(CsvEncoder),
         Format::Fhir => Box::new(FhirEncoder::new(seed)),

@@ -15,9 +15,7 @@ pub fn preset(id: &str, patients: u32, seed: u64) -> Scenario {
     let mut config = cat.presets.config_for(cat.presets.get(id).expect("preset"));
     config.total_patients = Some(patients.into());
     config.seed = Some(seed);
-    config
-        .validate(cat, ValidationOptions::default())
-        .expect("valid")
+    config.validate(cat, ValidationOptions::default()).expect("valid")
 }
 
 pub fn scenario(json: &str) -> Scenario {
@@ -32,31 +30,14 @@ pub fn meta(s: &Scenario) -> Metadata {
 }
 
 /// Generates the formats into memory.
-pub fn render(
-    s: &Scenario,
-    formats: &[Format],
-    threads: usize,
-    options: EncodeOptions,
-) -> Vec<Vec<u8>> {
+pub fn render(s: &Scenario, formats: &[Format], threads: usize, options: EncodeOptions) -> Vec<Vec<u8>> {
     let g = Generator::new(s);
-    let encoders: Vec<_> = formats
-        .iter()
-        .map(|f| encoder_for(*f, s.seed, options))
-        .collect();
+    let encoders: Vec<_> = formats.iter().map(|f| encoder_for(*f, s.seed, options)).collect();
     let mut bufs: Vec<Vec<u8>> = formats.iter().map(|_| Vec::new()).collect();
     {
         let mut sinks: Vec<&mut dyn Write> = bufs.iter_mut().map(|b| b as &mut dyn Write).collect();
-        generate(
-            &g,
-            &meta(s),
-            &encoders,
-            &mut sinks,
-            &GenerateOptions {
-                threads,
-                ..Default::default()
-            },
-        )
-        .expect("generates");
+        generate(&g, &meta(s), &encoders, &mut sinks, &GenerateOptions { threads, ..Default::default() })
+            .expect("generates");
     }
     bufs
 }

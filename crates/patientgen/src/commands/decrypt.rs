@@ -31,10 +31,7 @@ pub fn run(args: DecryptArgs) -> CliResult {
         && p.exists()
         && !args.force
     {
-        return Err(CliError::input(format!(
-            "{} already exists (use --force to replace it)",
-            p.display()
-        )));
+        return Err(CliError::input(format!("{} already exists (use --force to replace it)", p.display())));
     }
     let password = password::read(args.password_env.as_deref(), false)?;
     let map_err = |e: CryptoError| match e {
@@ -44,12 +41,8 @@ pub fn run(args: DecryptArgs) -> CliResult {
     match output {
         None => {
             let stdout = std::io::stdout().lock();
-            decrypt_stream(
-                BufReader::new(input),
-                BufWriter::new(stdout),
-                password.as_bytes(),
-            )
-            .map_err(map_err)?;
+            decrypt_stream(BufReader::new(input), BufWriter::new(stdout), password.as_bytes())
+                .map_err(map_err)?;
         }
         Some(path) => {
             // Write beside the target and rename only once everything authenticated.
@@ -57,8 +50,8 @@ pub fn run(args: DecryptArgs) -> CliResult {
             let file = File::create(&temp)
                 .map_err(|e| CliError::input(format!("cannot create {}: {e}", temp.display())))?;
             let mut writer = BufWriter::new(file);
-            let result = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes())
-                .and_then(|n| {
+            let result =
+                decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes()).and_then(|n| {
                     writer.flush()?;
                     Ok(n)
                 });

@@ -38,13 +38,7 @@ pub fn run(args: GenerateArgs) -> CliResult {
     }
     let fallback_seed: u64 = rand::random();
     let scenario = config
-        .validate(
-            catalog(),
-            ValidationOptions {
-                fallback_seed,
-                ..ValidationOptions::default()
-            },
-        )
+        .validate(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
     config.seed = Some(scenario.seed);
 
@@ -67,9 +61,7 @@ pub fn run(args: GenerateArgs) -> CliResult {
         formats.push(Format::Json);
     }
     if zip && args.gzip {
-        return Err(CliError::input(
-            "--gzip with --format zip: the ZIP archive is already compressed",
-        ));
+        return Err(CliError::input("--gzip with --format zip: the ZIP archive is already compressed"));
     }
     let threads = match args.threads {
         Some(0) => return Err(CliError::input("--threads must be at least 1")),
@@ -77,16 +69,9 @@ pub fn run(args: GenerateArgs) -> CliResult {
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let generated_at = generated_at(args.generated_at.as_deref())?;
-    let password = if args.encrypt {
-        Some(password::read(args.password_env.as_deref(), true)?)
-    } else {
-        None
-    };
-    let layers = Layers {
-        gzip: args.gzip,
-        password,
-        iterations: patientgen_crypto::DEFAULT_ITERATIONS,
-    };
+    let password =
+        if args.encrypt { Some(password::read(args.password_env.as_deref(), true)?) } else { None };
+    let layers = Layers { gzip: args.gzip, password, iterations: patientgen_crypto::DEFAULT_ITERATIONS };
     let destination = destination(&args.output, zip, formats.len())?;
 
     let meta = Metadata::new(&scenario, generated_at);
@@ -97,13 +82,7 @@ pub fn run(args: GenerateArgs) -> CliResult {
         },
     };
     let progress = progress_bar(&scenario, args.quiet);
-    let run = Run {
-        scenario: &scenario,
-        meta: &meta,
-        encode_options,
-        threads,
-        progress: &progress,
-    };
+    let run = Run { scenario: &scenario, meta: &meta, encode_options, threads, progress: &progress };
 
     let written = if zip {
         let zip_name = format!("patients.zip{}", layer_suffix(&layers));
@@ -132,10 +111,7 @@ pub fn run(args: GenerateArgs) -> CliResult {
     };
     progress.finish_and_clear();
     if !args.quiet {
-        eprintln!(
-            "Generated {} patients (seed {}).",
-            scenario.total_patients, scenario.seed
-        );
+        eprintln!("Generated {} patients (seed {}).", scenario.total_patients, scenario.seed);
         for (path, bytes) in &written.files {
             eprintln!("  {} ({bytes} bytes)", path.display());
         }
@@ -171,15 +147,10 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
         }
         return Ok(Destination::Stdout);
     }
-    let is_dir = output.is_dir()
-        || output
-            .as_os_str()
-            .to_string_lossy()
-            .ends_with(std::path::MAIN_SEPARATOR);
+    let is_dir = output.is_dir() || output.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
     if is_dir || (output.extension().is_none() && !output.exists()) {
-        std::fs::create_dir_all(output).map_err(|e| {
-            CliError::input(format!("cannot create directory {}: {e}", output.display()))
-        })?;
+        std::fs::create_dir_all(output)
+            .map_err(|e| CliError::input(format!("cannot create directory {}: {e}", output.display())))?;
         return Ok(Destination::Directory(output.to_path_buf()));
     }
     if !zip && formats > 1 {
@@ -191,10 +162,7 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
     {
-        return Err(CliError::input(format!(
-            "directory {} does not exist",
-            parent.display()
-        )));
+        return Err(CliError::input(format!("directory {} does not exist", parent.display())));
     }
     Ok(Destination::File(output.to_path_buf()))
 }
@@ -213,9 +181,9 @@ fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(u64::from(scenario.total_patients));
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
-    } else if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {bar:40} {pos}/{len} patients  {per_sec}  eta {eta}",
-    ) {
+    } else if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} patients  {per_sec}  eta {eta}")
+    {
         bar.set_style(style);
     }
     bar
@@ -244,21 +212,11 @@ struct PendingFile {
 
 impl PendingFile {
     fn create(target: &Path) -> CliResult<(Self, File)> {
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let file = File::create(&temp)
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", target.display())))?;
-        Ok((
-            Self {
-                temp,
-                target: target.to_path_buf(),
-                done: false,
-            },
-            file,
-        ))
+        Ok((Self { temp, target: target.to_path_buf(), done: false }, file))
     }
 
     fn commit(mut self) -> CliResult {
@@ -278,12 +236,11 @@ impl Drop for PendingFile {
 
 type Sink = Layered<HashingWriter<BufWriter<Box<dyn Write>>>>;
 
-fn open_sink(writer: Box<dyn Write>, layers: &Layers) -> CliResult<Sink> {
-    Layered::new(
-        HashingWriter::new(BufWriter::with_capacity(1 << 20, writer)),
-        layers,
-    )
-    .map_err(|e| CliError::Runtime(e.into()))
+/// Opens the layers over a writer; `hash` computes SHA-256 (for manifests).
+fn open_sink(writer: Box<dyn Write>, layers: &Layers, hash: bool) -> CliResult<Sink> {
+    let buffered = BufWriter::with_capacity(64 << 10, writer);
+    let counted = if hash { HashingWriter::new(buffered) } else { HashingWriter::counting(buffered) };
+    Layered::new(counted, layers).map_err(|e| CliError::Runtime(e.into()))
 }
 
 fn close_sink(sink: Sink) -> CliResult<(u64, String)> {
@@ -299,27 +256,16 @@ impl Run<'_> {
         sinks: &mut [&mut dyn Write],
     ) -> CliResult<patientgen_core::SummaryBuilder> {
         let generator = Generator::new(self.scenario);
-        let encoders: Vec<_> = formats
-            .iter()
-            .map(|f| encoder_for(*f, self.scenario.seed, self.encode_options))
-            .collect();
+        let encoders: Vec<_> =
+            formats.iter().map(|f| encoder_for(*f, self.scenario.seed, self.encode_options)).collect();
         let bar = self.progress.clone();
         let progress = move |n: u64| bar.set_position(n);
-        let options = GenerateOptions {
-            threads: self.threads,
-            cancel: None,
-            progress: Some(&progress),
-        };
+        let options = GenerateOptions { threads: self.threads, cancel: None, progress: Some(&progress) };
         Ok(generate(&generator, self.meta, &encoders, sinks, &options)?)
     }
 
     /// One file per format (or stdout).
-    fn files(
-        &self,
-        formats: &[Format],
-        paths: &[Option<PathBuf>],
-        layers: &Layers,
-    ) -> CliResult<Written> {
+    fn files(&self, formats: &[Format], paths: &[Option<PathBuf>], layers: &Layers) -> CliResult<Written> {
         let mut pending = Vec::new();
         let mut sinks = Vec::new();
         for path in paths {
@@ -331,11 +277,10 @@ impl Run<'_> {
                 }
                 None => Box::new(std::io::stdout().lock()),
             };
-            sinks.push(open_sink(writer, layers)?);
+            sinks.push(open_sink(writer, layers, false)?);
         }
         let summary = {
-            let mut refs: Vec<&mut dyn Write> =
-                sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
+            let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
             self.generate_into(formats, &mut refs)?
         };
         let mut files = Vec::new();
@@ -348,10 +293,7 @@ impl Run<'_> {
         for p in pending {
             p.commit()?;
         }
-        Ok(Written {
-            files,
-            summary: summary.build(),
-        })
+        Ok(Written { files, summary: summary.build() })
     }
 
     /// The formats into temporary files, then one ZIP with a manifest.
@@ -362,10 +304,7 @@ impl Run<'_> {
         path: Option<&Path>,
         layers: &Layers,
     ) -> CliResult<Written> {
-        let work_dir = match path
-            .and_then(Path::parent)
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+        let work_dir = match path.and_then(Path::parent).filter(|p| !p.as_os_str().is_empty()) {
             Some(dir) => dir.to_path_buf(),
             None => std::env::temp_dir(),
         };
@@ -388,11 +327,10 @@ impl Run<'_> {
         let mut sinks = Vec::new();
         for f in formats {
             let file = File::create(staging.join(f.file_name()))?;
-            sinks.push(open_sink(Box::new(file), &plain)?);
+            sinks.push(open_sink(Box::new(file), &plain, true)?);
         }
         let summary = {
-            let mut refs: Vec<&mut dyn Write> =
-                sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
+            let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
             self.generate_into(formats, &mut refs)?
         };
         let mut entries = Vec::new();
@@ -426,7 +364,7 @@ impl Run<'_> {
             }
             None => (None, Box::new(std::io::stdout().lock())),
         };
-        let sink = open_sink(writer, layers)?;
+        let sink = open_sink(writer, layers, false)?;
         let sink = write_zip(sink, entries, &manifest)?;
         let (bytes, _) = close_sink(sink)?;
         let mut files = Vec::new();

@@ -8,23 +8,18 @@ use patientgen_core::data::catalog;
 pub fn run(args: PresetsArgs) -> CliResult {
     if let Some(id) = &args.show {
         let config = scenario_input::from_preset(id)?;
-        let text =
-            serde_json::to_string_pretty(&config).map_err(|e| CliError::Runtime(e.into()))?;
+        let text = serde_json::to_string_pretty(&config).map_err(|e| CliError::Runtime(e.into()))?;
         println!("{text}");
         return Ok(());
     }
     let presets = &catalog().presets.presets;
     match args.format {
         ListFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(presets).map_err(|e| CliError::Runtime(e.into()))?;
+            let text = serde_json::to_string_pretty(presets).map_err(|e| CliError::Runtime(e.into()))?;
             println!("{text}");
         }
         ListFormat::Table => {
-            println!(
-                "{:<20} {:>8} {:>5}  {:<14} {:<9} NAME",
-                "ID", "PATIENTS", "DAYS", "WARFARE", "LEVEL"
-            );
+            println!("{:<20} {:>8} {:>5}  {:<14} {:<9} NAME", "ID", "PATIENTS", "DAYS", "WARFARE", "LEVEL");
             for p in presets {
                 println!(
                     "{:<20} {:>8} {:>5}  {:<14} {:<9} {}",

@@ -12,20 +12,13 @@ pub fn run(cmd: ScenarioCommand) -> CliResult {
             let config = scenario_input::from_file(&file)?;
             let s = config
                 .validate(catalog(), ValidationOptions::default())
-                .map_err(|e| {
-                    CliError::input(format!("{}: invalid scenario: {e}", file.display()))
-                })?;
+                .map_err(|e| CliError::input(format!("{}: invalid scenario: {e}", file.display())))?;
             println!("{}: valid", file.display());
             println!("  name:        {}", s.name);
             println!("  patients:    {}", s.total_patients);
             println!("  days:        {} from {}", s.days, s.base_date);
             let warfare: Vec<String> = s.warfare.iter().map(|(w, _)| w.to_string()).collect();
-            println!(
-                "  warfare:     {} ({} intensity, {} tempo)",
-                warfare.join(", "),
-                s.intensity,
-                s.tempo
-            );
+            println!("  warfare:     {} ({} intensity, {} tempo)", warfare.join(", "), s.intensity, s.tempo);
             println!(
                 "  injury mix:  battle {:.0} %, non-battle {:.0} %, disease {:.0} %",
                 s.injury_mix[0] * 100.0,

@@ -21,17 +21,13 @@ pub fn run(args: StatsArgs) -> CliResult {
         other => CliError::input(format!("{}: {other}", args.file.display())),
     })?;
     if count == 0 {
-        return Err(CliError::input(format!(
-            "{}: no patients in the file",
-            args.file.display()
-        )));
+        return Err(CliError::input(format!("{}: no patients in the file", args.file.display())));
     }
     let summary = builder.build();
     match args.format {
         ListFormat::Table => print!("{summary}"),
         ListFormat::Json => {
-            let text =
-                serde_json::to_string_pretty(&summary).map_err(|e| CliError::Runtime(e.into()))?;
+            let text = serde_json::to_string_pretty(&summary).map_err(|e| CliError::Runtime(e.into()))?;
             println!("{text}");
         }
     }
