@@ -211,7 +211,7 @@ fn hours(out: &mut Vec<u8>, h: Hours) {
 
 /// A non-negative value already rounded to `1/scale`, written like serde_json.
 fn decimal(out: &mut Vec<u8>, v: f64, scale: u64) {
-    if !(v.is_finite() && v >= 0.0 && v < 1e12) {
+    if !(v.is_finite() && (0.0..1e12).contains(&v)) {
         // Never produced by the generator; keep serde_json's exact rendering.
         out.extend_from_slice(serde_json::to_string(&v).unwrap_or_default().as_bytes());
         return;
@@ -229,7 +229,7 @@ fn fixed(out: &mut Vec<u8>, n: u64, scale: u64) {
         out.push(b'0');
         return;
     }
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }
