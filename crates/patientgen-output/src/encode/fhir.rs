@@ -226,12 +226,15 @@ struct Component<'a> {
     value_quantity: Quantity<'a>,
 }
 
+/// `value[x]` of an Observation.
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 enum ObservationValue<'a> {
-    ValueQuantity(Quantity<'a>),
-    ValueInteger(u32),
-    ValueCodeableConcept(Concept<'a>),
+    #[serde(rename = "valueQuantity")]
+    Quantity(Quantity<'a>),
+    #[serde(rename = "valueInteger")]
+    Integer(u32),
+    #[serde(rename = "valueCodeableConcept")]
+    CodeableConcept(Concept<'a>),
 }
 
 #[derive(Serialize)]
@@ -492,7 +495,7 @@ impl FhirEncoder {
             });
         };
         let quantity =
-            |value: f64, unit: &'a str| Some(ObservationValue::ValueQuantity(Quantity::ucum(value, unit)));
+            |value: f64, unit: &'a str| Some(ObservationValue::Quantity(Quantity::ucum(value, unit)));
         observation("vital-signs", "heart_rate", quantity(f64::from(v.heart_rate), "/min"), Vec::new());
         observation(
             "vital-signs",
@@ -518,17 +521,17 @@ impl FhirEncoder {
             .flatten()
             .collect();
         observation("vital-signs", "blood_pressure", None, components);
-        observation("exam", "gcs_total", Some(ObservationValue::ValueInteger(v.gcs)), Vec::new());
+        observation("exam", "gcs_total", Some(ObservationValue::Integer(v.gcs)), Vec::new());
         observation("vital-signs", "body_weight", quantity(d.weight, "kg"), Vec::new());
         observation("vital-signs", "body_height", quantity(f64::from(d.height), "cm"), Vec::new());
         if let Some(abo) = clinical.blood_groups.get(d.blood_type) {
             let value =
-                ObservationValue::ValueCodeableConcept(Concept::coded(SNOMED, &abo.code, Some(&abo.display)));
+                ObservationValue::CodeableConcept(Concept::coded(SNOMED, &abo.code, Some(&abo.display)));
             observation("laboratory", "abo_group", Some(value), Vec::new());
         }
         if let Some(rh) = clinical.rh_factor.get(d.rh_factor) {
             let value =
-                ObservationValue::ValueCodeableConcept(Concept::coded(SNOMED, &rh.code, Some(&rh.display)));
+                ObservationValue::CodeableConcept(Concept::coded(SNOMED, &rh.code, Some(&rh.display)));
             observation("laboratory", "rh_type", Some(value), Vec::new());
         }
 
