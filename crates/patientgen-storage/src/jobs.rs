@@ -1,0 +1,375 @@
+//! The `jobs` table: a durable queue with leases. Workers claim pending jobs (or
+//! running jobs whose lease expired, i.e. whose instance died), renew the lease
+//! while they work and finish only if they still hold it.
+
+use crate::{Backend, Store, StorageResult, on_pool};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+
+/// Job states (upstream's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// Being generated.
+    Running,
+    /// Done; files available.
+    Completed,
+    /// Ended with an error.
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Running, Self::Completed, Self::Failed, Self::Cancelled].into_iter().find(|j| j.as_str() == s)
+    }
+
+    /// Whether the job will not change any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Cancelled)
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct JobRecord {
+    /// UUID.
+    pub job_id: String,
+    /// Key that created it.
+    pub owner_key_id: Option<String>,
+    /// Status name.
+    pub status: String,
+    /// The request as given (secrets removed).
+    pub config: Json<serde_json::Value>,
+    /// The scenario configuration to generate (seed included).
+    pub scenario: Json<serde_json::Value>,
+    /// Output options (formats, compression, encryption flag).
+    pub options: Json<serde_json::Value>,
+    /// Seed (u64 stored bit-for-bit).
+    pub seed: i64,
+    /// Patients.
+    pub total_patients: i32,
+    /// 0–100.
+    pub progress: i32,
+    /// What the worker is doing.
+    pub phase: Option<String>,
+    /// Patients generated so far.
+    pub patients_done: i64,
+    /// Summary once completed.
+    pub summary: Option<Json<serde_json::Value>>,
+    /// Error text.
+    pub error: Option<String>,
+    /// Derived encryption key material while the job needs it.
+    pub encryption_key: Option<String>,
+    /// Generator version that ran (or will run) the job.
+    pub generator_version: String,
+    /// Cancel requested.
+    pub cancel_requested: bool,
+    /// Times claimed.
+    pub attempts: i32,
+    /// Instance holding the lease.
+    pub lease_owner: Option<String>,
+    /// Lease expiry.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// First started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Finished.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl JobRecord {
+    /// Parsed status.
+    pub fn job_status(&self) -> JobStatus {
+        JobStatus::parse(&self.status).unwrap_or(JobStatus::Failed)
+    }
+
+    /// The seed as generated.
+    pub fn seed_u64(&self) -> u64 {
+        self.seed as u64
+    }
+}
+
+/// A job to insert.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// UUID.
+    pub job_id: String,
+    /// Owner key.
+    pub owner_key_id: Option<String>,
+    /// Request as given.
+    pub config: serde_json::Value,
+    /// Scenario to generate.
+    pub scenario: serde_json::Value,
+    /// Output options.
+    pub options: serde_json::Value,
+    /// Seed.
+    pub seed: u64,
+    /// Patients.
+    pub total_patients: i32,
+    /// Derived encryption key material.
+    pub encryption_key: Option<String>,
+    /// Generator version.
+    pub generator_version: String,
+}
+
+/// A claimed job and what the worker must know.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The job.
+    pub job: JobRecord,
+}
+
+/// A progress report.
+#[derive(Debug, Clone)]
+pub struct Progress<'a> {
+    /// 0–100.
+    pub progress: i32,
+    /// Phase text.
+    pub phase: &'a str,
+    /// Patients generated.
+    pub patients_done: i64,
+}
+
+/// An output file of a job.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, Serialize)]
+pub struct JobFile {
+    /// Job.
+    #[serde(skip)]
+    pub job_id: String,
+    /// File name.
+    pub name: String,
+    /// Format.
+    pub format: String,
+    /// Size.
+    pub bytes: i64,
+    /// SHA-256 hex.
+    pub sha256: String,
+    /// MIME type.
+    pub content_type: String,
+}
+
+macro_rules! job_columns {
+    () => {
+        "job_id, owner_key_id, status, config, scenario, options, seed, total_patients, progress, \
+    phase, patients_done, summary, error, encryption_key, generator_version, cancel_requested, attempts, lease_owner, \
+    lease_expires_at, created_at, started_at, completed_at, updated_at"
+    };
+}
+
+impl Store {
+    /// Inserts a pending job.
+    pub async fn insert_job(&self, job: &NewJob, now: DateTime<Utc>) -> StorageResult<JobRecord> {
+        let sql = concat!(
+            "INSERT INTO jobs (job_id, owner_key_id, status, config, scenario, options, seed, total_patients, \
+             encryption_key, generator_version, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ", job_columns!(), ""
+        );
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as::<_, JobRecord>(sql)
+                .bind(&job.job_id)
+                .bind(&job.owner_key_id)
+                .bind(Json(&job.config))
+                .bind(Json(&job.scenario))
+                .bind(Json(&job.options))
+                .bind(job.seed as i64)
+                .bind(job.total_patients)
+                .bind(&job.encryption_key)
+                .bind(&job.generator_version)
+                .bind(now)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
+    /// A job visible to `owner` (`None`: any owner).
+    pub async fn get_job(&self, id: &str, owner: Option<&str>) -> StorageResult<Option<JobRecord>> {
+        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)");
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(id).bind(owner).fetch_optional(pool).await?))
+    }
+
+    /// Jobs visible to `owner`, oldest first (upstream's insertion order).
+    pub async fn list_jobs(&self, owner: Option<&str>, limit: i64) -> StorageResult<Vec<JobRecord>> {
+        let sql = concat!(
+            "SELECT ", job_columns!(), " FROM jobs WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY created_at, job_id LIMIT $2"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(owner).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// The most recent completed job visible to `owner`.
+    pub async fn latest_completed_job(&self, owner: Option<&str>) -> StorageResult<Option<JobRecord>> {
+        let sql = concat!(
+            "SELECT ", job_columns!(), " FROM jobs WHERE status = 'completed' AND ($1 IS NULL OR owner_key_id = $1) \
+             ORDER BY completed_at DESC, job_id LIMIT 1"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(owner).fetch_optional(pool).await?))
+    }
+
+    /// Count of completed jobs visible to `owner`.
+    pub async fn count_completed_jobs(&self, owner: Option<&str>) -> StorageResult<i64> {
+        let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM jobs WHERE status = 'completed' AND ($1 IS NULL OR owner_key_id = $1)";
+        let row: (i64,) = on_pool!(self, |pool| sqlx::query_as(sql).bind(owner).fetch_one(pool).await?);
+        Ok(row.0)
+    }
+
+    /// Jobs per status (for metrics).
+    pub async fn job_counts(&self) -> StorageResult<Vec<(String, i64)>> {
+        let sql = "SELECT status, CAST(COUNT(*) AS BIGINT) FROM jobs GROUP BY status ORDER BY status";
+        Ok(on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?))
+    }
+
+    /// Claims the oldest claimable job for `worker`: a pending job, or a running
+    /// one whose lease expired. Atomic across instances.
+    pub async fn claim_job(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Claimed>> {
+        macro_rules! claim {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+                     started_at = COALESCE(started_at, $3), attempts = attempts + 1, progress = 0, patients_done = 0, \
+                     phase = 'claimed', updated_at = $3 WHERE job_id = (SELECT job_id FROM jobs \
+                     WHERE (status = 'pending' OR (status = 'running' AND lease_expires_at < $3)) \
+                     AND cancel_requested = FALSE ORDER BY created_at, job_id LIMIT 1",
+                    $lock,
+                    ") RETURNING ",
+                    job_columns!()
+                )
+            };
+        }
+        let sql = match self.backend() {
+            Backend::Postgres(_) => claim!(" FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite(_) => claim!(""),
+        };
+        let job = on_pool!(self, |pool| {
+            sqlx::query_as::<_, JobRecord>(sql).bind(worker).bind(lease_until).bind(now).fetch_optional(pool).await?
+        });
+        Ok(job.map(|job| Claimed { job }))
+    }
+
+    /// Renews the lease and records progress; returns `Some(cancel_requested)`
+    /// while `worker` still holds the job, `None` once it lost it.
+    pub async fn heartbeat_job(
+        &self,
+        id: &str,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        progress: &Progress<'_>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<bool>> {
+        let sql = "UPDATE jobs SET lease_expires_at = $1, progress = $2, phase = $3, patients_done = $4, updated_at = $5 \
+                   WHERE job_id = $6 AND lease_owner = $7 AND status = 'running' RETURNING cancel_requested";
+        let row: Option<(bool,)> = on_pool!(self, |pool| {
+            sqlx::query_as(sql)
+                .bind(lease_until)
+                .bind(progress.progress)
+                .bind(progress.phase)
+                .bind(progress.patients_done)
+                .bind(now)
+                .bind(id)
+                .bind(worker)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Marks a job completed with its summary and files, if `worker` holds it.
+    pub async fn complete_job(
+        &self,
+        id: &str,
+        worker: &str,
+        summary: &serde_json::Value,
+        patients: i64,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let sql = "UPDATE jobs SET status = 'completed', progress = 100, phase = 'completed', patients_done = $1, \
+                   summary = $2, encryption_key = NULL, lease_owner = NULL, lease_expires_at = NULL, completed_at = $3, \
+                   updated_at = $3 WHERE job_id = $4 AND lease_owner = $5 AND status = 'running'";
+        let n = on_pool!(self, |pool| {
+            sqlx::query(sql).bind(patients).bind(Json(summary)).bind(now).bind(id).bind(worker).execute(pool).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Ends a job held by `worker` as failed or cancelled.
+    pub async fn finish_job(
+        &self,
+        id: &str,
+        worker: &str,
+        status: JobStatus,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let sql = "UPDATE jobs SET status = $1, error = $2, phase = $1, encryption_key = NULL, lease_owner = NULL, \
+                   lease_expires_at = NULL, completed_at = $3, updated_at = $3 WHERE job_id = $4 AND lease_owner = $5 AND status = 'running'";
+        let n = on_pool!(self, |pool| {
+            sqlx::query(sql).bind(status.as_str()).bind(error).bind(now).bind(id).bind(worker).execute(pool).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Requests cancellation: a pending job is cancelled at once; a running one
+    /// is flagged for its worker. Returns the job afterwards, or `None` if not visible.
+    pub async fn cancel_job(&self, id: &str, owner: Option<&str>, now: DateTime<Utc>) -> StorageResult<Option<JobRecord>> {
+        let pending = "UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, error = 'Job cancelled by user', \
+                       phase = 'cancelled', encryption_key = NULL, completed_at = $1, updated_at = $1 \
+                       WHERE job_id = $2 AND status = 'pending' AND ($3 IS NULL OR owner_key_id = $3)";
+        let running = "UPDATE jobs SET cancel_requested = TRUE, updated_at = $1 \
+                       WHERE job_id = $2 AND status = 'running' AND ($3 IS NULL OR owner_key_id = $3)";
+        on_pool!(self, |pool| {
+            sqlx::query(pending).bind(now).bind(id).bind(owner).execute(pool).await?;
+            sqlx::query(running).bind(now).bind(id).bind(owner).execute(pool).await?;
+        });
+        self.get_job(id, owner).await
+    }
+
+    /// Puts the jobs `worker` holds back in the queue (graceful shutdown).
+    pub async fn requeue_jobs_of(&self, worker: &str, now: DateTime<Utc>) -> StorageResult<u64> {
+        let sql = "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, phase = 'requeued', \
+                   progress = 0, patients_done = 0, updated_at = $1 WHERE lease_owner = $2 AND status = 'running'";
+        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(now).bind(worker).execute(pool).await?.rows_affected()))
+    }
+
+    /// Deletes a job (its files go with it); returns whether it was visible.
+    pub async fn delete_job(&self, id: &str, owner: Option<&str>) -> StorageResult<bool> {
+        let sql = "DELETE FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)";
+        let n = on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
+        Ok(n > 0)
+    }
+
+    /// Ids of finished jobs last changed before `before` (retention).
+    pub async fn expired_jobs(&self, before: DateTime<Utc>) -> StorageResult<Vec<String>> {
+        let sql = "SELECT job_id FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND updated_at < $1 ORDER BY updated_at";
+        let rows: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(sql).bind(before).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Output files of a job.
+    pub async fn job_files(&self, id: &str) -> StorageResult<Vec<JobFile>> {
+        let sql = "SELECT job_id, name, format, bytes, sha256, content_type FROM job_files WHERE job_id = $1 ORDER BY name";
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobFile>(sql).bind(id).fetch_all(pool).await?))
+    }
+}

@@ -1,0 +1,69 @@
+//! patientgen-storage: persistence for the service — API keys, configuration
+//! templates, jobs and their output files — on PostgreSQL or an embedded SQLite
+//! file, with one ordered migration set per backend.
+//!
+//! Both backends run the same SQL text (sqlx binds `$1` placeholders on SQLite
+//! too); the few statements that differ (claiming jobs with `FOR UPDATE SKIP
+//! LOCKED`) are chosen per backend. Timestamps are `DateTime<Utc>`: TIMESTAMPTZ on
+//! PostgreSQL, RFC 3339 text on SQLite (which sorts chronologically).
+
+mod artifacts;
+mod configurations;
+mod jobs;
+mod keys;
+mod store;
+
+pub use artifacts::{ArtifactStore, FileStream};
+pub use configurations::{ConfigurationRecord, NewConfiguration};
+pub use jobs::{Claimed, JobFile, JobRecord, JobStatus, NewJob, Progress};
+pub use keys::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
+pub use store::{Backend, PoolSettings, Store};
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// The artifact store failed.
+    #[error("artifact store error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The database URL is not usable.
+    #[error("{0}")]
+    Config(String),
+    /// A row that must exist does not.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A unique value already exists.
+    #[error("{0} already exists")]
+    Conflict(String),
+}
+
+impl StorageError {
+    /// Whether the error means the database is unreachable (as opposed to a bad query).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+            )
+        )
+    }
+}
+
+/// Result of storage operations.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Runs the same block against whichever pool the store has.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.backend() {
+            $crate::store::Backend::Postgres($pool) => $body,
+            $crate::store::Backend::Sqlite($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;

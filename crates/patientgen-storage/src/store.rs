@@ -1,0 +1,195 @@
+//! Connecting, pooling and migrating.
+
+use crate::{StorageError, StorageResult};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Connection-pool settings (`DATABASE_POOL_*`).
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Maximum connections.
+    pub max_connections: u32,
+    /// How long to wait for a free connection.
+    pub acquire_timeout: Duration,
+    /// Close connections idle for longer than this.
+    pub idle_timeout: Option<Duration>,
+    /// Replace connections older than this.
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+        }
+    }
+}
+
+/// The database behind a store.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres(PgPool),
+    /// Embedded SQLite file.
+    Sqlite(SqlitePool),
+}
+
+/// The database handle shared by the service, its workers and the CLI.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Where job files live on the embedded backend.
+    data_dir: Option<PathBuf>,
+}
+
+impl Store {
+    /// Connects to `database_url` (`postgres://…`, `sqlite://…`), or to the embedded
+    /// SQLite file `<data_dir>/patientgen.db` when the URL is `None`.
+    pub async fn connect(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        pool: &PoolSettings,
+    ) -> StorageResult<Self> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| StorageError::Config(format!("DATABASE_URL: {e}")))?
+                    .application_name("patientgen");
+                let pg = PgPoolOptions::new()
+                    .max_connections(pool.max_connections)
+                    .acquire_timeout(pool.acquire_timeout)
+                    .idle_timeout(pool.idle_timeout)
+                    .max_lifetime(pool.max_lifetime)
+                    .connect_with(options)
+                    .await?;
+                Ok(Self { backend: Backend::Postgres(pg), data_dir: None })
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StorageError::Config(format!("DATABASE_URL: {e}")))?;
+                let dir = options.get_filename().parent().map(Path::to_path_buf).unwrap_or_default();
+                Self::sqlite(options, dir, pool).await
+            }
+            Some(other) => Err(StorageError::Config(format!(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got '{}')",
+                other.split(':').next().unwrap_or("")
+            ))),
+            None => {
+                std::fs::create_dir_all(data_dir)?;
+                let options = SqliteConnectOptions::new().filename(data_dir.join("patientgen.db"));
+                Self::sqlite(options, data_dir.to_path_buf(), pool).await
+            }
+        }
+    }
+
+    async fn sqlite(options: SqliteConnectOptions, dir: PathBuf, pool: &PoolSettings) -> StorageResult<Self> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let lite = SqlitePoolOptions::new()
+            .max_connections(pool.max_connections.max(2))
+            .acquire_timeout(pool.acquire_timeout)
+            .idle_timeout(pool.idle_timeout)
+            .max_lifetime(pool.max_lifetime)
+            .connect_with(options)
+            .await?;
+        Ok(Self { backend: Backend::Sqlite(lite), data_dir: Some(dir) })
+    }
+
+    /// Applies pending migrations; running it again is harmless.
+    pub async fn migrate(&self) -> StorageResult<()> {
+        match &self.backend {
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Versions of the migrations applied, in order.
+    pub async fn applied_migrations(&self) -> StorageResult<Vec<i64>> {
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+        let rows: Vec<(i64,)> = crate::on_pool!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Number of migrations this build knows.
+    pub fn known_migrations(&self) -> usize {
+        match &self.backend {
+            Backend::Postgres(_) => POSTGRES_MIGRATIONS.iter().count(),
+            Backend::Sqlite(_) => SQLITE_MIGRATIONS.iter().count(),
+        }
+    }
+
+    /// The pool.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// `postgres` or `sqlite`.
+    pub fn kind(&self) -> &'static str {
+        match &self.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The embedded data directory (SQLite only).
+    pub fn data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+
+    /// `SELECT 1`.
+    pub async fn ping(&self) -> StorageResult<()> {
+        crate::on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// The database server's version string.
+    pub async fn server_version(&self) -> StorageResult<String> {
+        let v: (String,) = match &self.backend {
+            Backend::Postgres(pool) => sqlx::query_as("SELECT version()").fetch_one(pool).await?,
+            Backend::Sqlite(pool) => sqlx::query_as("SELECT 'SQLite ' || sqlite_version()").fetch_one(pool).await?,
+        };
+        Ok(v.0)
+    }
+
+    /// (size, idle) connections of the pool.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match &self.backend {
+            Backend::Postgres(p) => (p.size(), p.num_idle()),
+            Backend::Sqlite(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    /// Maximum pool size.
+    pub fn pool_max(&self) -> u32 {
+        match &self.backend {
+            Backend::Postgres(p) => p.options().get_max_connections(),
+            Backend::Sqlite(p) => p.options().get_max_connections(),
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Postgres(p) => p.close().await,
+            Backend::Sqlite(p) => p.close().await,
+        }
+    }
+}

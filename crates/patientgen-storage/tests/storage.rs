@@ -1,0 +1,204 @@
+//! Storage on both backends: migrations, keys, tenancy, the job queue and files.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use patientgen_storage::*;
+
+async fn each_backend(test: impl AsyncFn(Store)) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    test(common::sqlite(dir.path()).await).await;
+    test(common::postgres().await).await;
+}
+
+fn new_job(id: &str, owner: &str) -> NewJob {
+    NewJob {
+        job_id: id.into(),
+        owner_key_id: Some(owner.into()),
+        config: serde_json::json!({"total_patients": 10}),
+        scenario: serde_json::json!({"total_patients": 10, "seed": 1}),
+        options: serde_json::json!({"output_formats": ["json"]}),
+        seed: u64::MAX - 1,
+        total_patients: 10,
+        encryption_key: None,
+        generator_version: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_twice() {
+    each_backend(async |store| {
+        store.migrate().await.expect("second run is harmless");
+        let applied = store.applied_migrations().await.expect("versions");
+        assert_eq!(applied.len(), store.known_migrations());
+        store.ping().await.expect("ping");
+        assert!(!store.server_version().await.expect("version").is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keys_are_found_by_hash_only() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        let key = NewApiKey {
+            id: uuid::Uuid::new_v4().to_string(),
+            key_hash: "a".repeat(64),
+            key_prefix: "sk_live_abcd".into(),
+            name: "Exercise Alpha".into(),
+            email: Some("ops@example.org".into()),
+            is_demo: false,
+            scopes: "generate,read".into(),
+            limits: KeyLimits::default(),
+            expires_at: None,
+            metadata: serde_json::json!({}),
+        };
+        let stored = store.insert_key(&key, now).await.expect("insert");
+        assert_eq!(stored.max_requests_per_minute, 60);
+        assert!(matches!(store.insert_key(&key, now).await, Err(StorageError::Conflict(_))));
+        let found = store.find_key_by_hash(&"a".repeat(64)).await.expect("query").expect("found");
+        assert_eq!(found.id, key.id);
+        assert!(store.find_key_by_hash(&"b".repeat(64)).await.expect("query").is_none());
+        assert!(store.get_key(&key.id[..8]).await.expect("prefix").is_some());
+        assert!(store.set_key_active(&key.id, false, now).await.expect("deactivate"));
+        assert!(!store.get_key(&key.id).await.expect("get").expect("exists").is_active);
+        let listed = store.list_keys(&KeyFilter { active_only: true, ..Default::default() }).await.expect("list");
+        assert!(listed.iter().all(|k| k.id != key.id));
+        let searched = store.list_keys(&KeyFilter { search: Some("alpha".into()), ..Default::default() }).await.expect("list");
+        assert_eq!(searched.len(), 1);
+        store.add_key_usage(&key.id, 3, 120, now, now - Duration::hours(1)).await.expect("usage");
+        let k = store.get_key(&key.id).await.expect("get").expect("exists");
+        assert_eq!((k.total_requests, k.total_patients_generated, k.daily_requests), (3, 120, 3));
+        let stats = store.key_stats(now - Duration::days(30)).await.expect("stats");
+        assert_eq!((stats.total_keys, stats.active_keys, stats.total_patients_all_time), (1, 0, 120));
+        assert!(store.delete_key(&key.id).await.expect("delete"));
+        assert!(store.get_key(&key.id).await.expect("get").is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn configurations_are_scoped_to_their_owner() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        let c = NewConfiguration {
+            name: "Baltic".into(),
+            description: None,
+            front_configs: serde_json::json!([]),
+            facility_configs: serde_json::json!([]),
+            injury_distribution: serde_json::json!({"Disease": 1.0}),
+            total_patients: 10,
+            version: 1,
+            parent_config_id: None,
+            extra: serde_json::json!({"tempo": "surge"}),
+        };
+        store.insert_configuration("c1", Some("alice"), &c, now).await.expect("insert");
+        assert!(store.get_configuration("c1", Some("alice")).await.expect("get").is_some());
+        assert!(store.get_configuration("c1", Some("bob")).await.expect("get").is_none());
+        assert!(store.get_configuration("c1", None).await.expect("admin").is_some());
+        assert_eq!(store.list_configurations(Some("bob"), 100).await.expect("list").len(), 0);
+        let mut changed = c.clone();
+        changed.name = "Baltic 2".into();
+        assert!(store.update_configuration("c1", Some("bob"), &changed, now).await.expect("update").is_none());
+        let updated = store.update_configuration("c1", Some("alice"), &changed, now).await.expect("update").expect("visible");
+        assert_eq!(updated.name, "Baltic 2");
+        assert_eq!(updated.extra.0["tempo"], "surge");
+        assert!(!store.delete_configuration("c1", Some("bob")).await.expect("delete"));
+        assert!(store.delete_configuration("c1", Some("alice")).await.expect("delete"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_job_queue_hands_each_job_to_one_worker() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        for i in 0..4 {
+            store.insert_job(&new_job(&format!("j{i}"), "alice"), now + Duration::milliseconds(i)).await.expect("insert");
+        }
+        let lease = now + Duration::seconds(30);
+        let mut claimed = Vec::new();
+        let (a, b) = tokio::join!(store.claim_job("w1", lease, now), store.claim_job("w2", lease, now));
+        claimed.extend([a.expect("claim"), b.expect("claim")].into_iter().flatten().map(|c| c.job.job_id));
+        claimed.sort();
+        claimed.dedup();
+        assert_eq!(claimed.len(), 2, "two workers, two different jobs");
+        let j = store.get_job(&claimed[0], None).await.expect("get").expect("exists");
+        assert_eq!(j.status, "running");
+        assert_eq!(j.seed_u64(), u64::MAX - 1);
+        // Tenancy.
+        assert!(store.get_job("j0", Some("bob")).await.expect("get").is_none());
+        assert_eq!(store.list_jobs(Some("alice"), 100).await.expect("list").len(), 4);
+        // Heartbeat keeps the lease; a cancel request is reported back.
+        let progress = Progress { progress: 50, phase: "generating", patients_done: 5 };
+        let holder = j.lease_owner.clone().unwrap_or_default();
+        assert_eq!(store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"), Some(false));
+        store.cancel_job(&j.job_id, Some("alice"), now).await.expect("cancel").expect("visible");
+        assert_eq!(store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"), Some(true));
+        assert!(store.finish_job(&j.job_id, &holder, JobStatus::Cancelled, "Job cancelled by user", now).await.expect("finish"));
+        // A pending job is cancelled at once.
+        let pending = store.cancel_job("j3", Some("alice"), now).await.expect("cancel").expect("visible");
+        assert_eq!(pending.status, "cancelled");
+        // An expired lease lets another worker take over; the old holder can no longer finish it.
+        let other = claimed[1].clone();
+        let later = now + Duration::seconds(31);
+        let stolen = store.claim_job("w3", later + Duration::seconds(30), later).await.expect("claim");
+        let stolen = stolen.expect("a job to steal or the remaining pending one");
+        let stolen = if stolen.job.job_id == other {
+            stolen
+        } else {
+            store.claim_job("w3", later + Duration::seconds(30), later).await.expect("claim").expect("the expired one")
+        };
+        assert_eq!(stolen.job.job_id, other);
+        assert_eq!(stolen.job.attempts, 2);
+        let old_holder = if stolen.job.lease_owner.as_deref() == Some("w3") { "w1" } else { "w2" };
+        assert!(!store.complete_job(&other, old_holder, &serde_json::json!({}), 10, later).await.expect("complete"));
+        assert!(store.complete_job(&other, "w3", &serde_json::json!({"total_patients": 10}), 10, later).await.expect("complete"));
+        let done = store.get_job(&other, None).await.expect("get").expect("exists");
+        assert_eq!((done.status.as_str(), done.progress), ("completed", 100));
+        // Graceful shutdown puts running jobs back.
+        store.insert_job(&new_job("j9", "alice"), later).await.expect("insert");
+        let c = store.claim_job("w4", later + Duration::seconds(30), later).await.expect("claim").expect("job");
+        assert_eq!(store.requeue_jobs_of("w4", later).await.expect("requeue"), 1);
+        assert_eq!(store.get_job(&c.job.job_id, None).await.expect("get").expect("exists").status, "pending");
+        // Retention.
+        let expired = store.expired_jobs(later + Duration::days(8)).await.expect("expired");
+        assert!(expired.contains(&other));
+        assert!(store.delete_job(&other, Some("alice")).await.expect("delete"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn job_files_round_trip_through_the_artifact_store() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        store.insert_job(&new_job("f1", "alice"), now).await.expect("insert");
+        let artifacts = ArtifactStore::for_store(&store);
+        let scratch = artifacts.scratch_dir("f1");
+        std::fs::create_dir_all(&scratch).expect("scratch");
+        let content: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i % 251) as u8).collect();
+        let path = scratch.join("patients.zip");
+        std::fs::write(&path, &content).expect("write");
+        let meta = JobFile {
+            job_id: "f1".into(),
+            name: "patients.zip".into(),
+            format: "zip".into(),
+            bytes: content.len() as i64,
+            sha256: "x".into(),
+            content_type: "application/zip".into(),
+        };
+        artifacts.put(&meta, &path).await.expect("put");
+        assert_eq!(artifacts.read_all("f1", "patients.zip").await.expect("read"), content);
+        assert_eq!(store.job_files("f1").await.expect("files"), vec![meta.clone()]);
+        // Writing the same file again (a re-run) replaces it.
+        std::fs::write(&path, b"again").expect("write");
+        artifacts.put(&JobFile { bytes: 5, ..meta.clone() }, &path).await.expect("put again");
+        assert_eq!(artifacts.read_all("f1", "patients.zip").await.expect("read"), b"again");
+        assert!(artifacts.read_all("f1", "nope.zip").await.map_or(true, |v| v.is_empty()));
+        assert!(store.delete_job("f1", None).await.expect("delete"));
+        artifacts.remove_job("f1").await.expect("remove");
+        assert!(store.job_files("f1").await.expect("files").is_empty());
+    })
+    .await;
+}
