@@ -222,6 +222,21 @@ pub struct Summary {
     pub arrival_hours: BTreeMap<String, BTreeMap<String, Percentiles>>,
     /// Hours from injury to the terminal event, by outcome.
     pub outcome_hours: BTreeMap<String, Percentiles>,
+    /// Moves between facilities: (from, to, patients).
+    pub flows: Vec<Flow>,
+    /// Where journeys ended: facility → outcome → patients.
+    pub outcomes_by_facility: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Patients moving from one facility to the next one they reached.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flow {
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Patients.
+    pub count: u64,
 }
 
 /// Accumulates [`PatientFacts`] into a [`Summary`] in bounded memory.
@@ -242,6 +257,8 @@ pub struct SummaryBuilder {
     dnbi_rtd_low: u64,
     arrivals: Vec<Histogram<u64>>,
     ends: Vec<Histogram<u64>>,
+    transitions: [[u64; 5]; 5],
+    ended_at: [[u64; 4]; 5],
 }
 
 fn histogram() -> Histogram<u64> {
@@ -270,6 +287,8 @@ impl Default for SummaryBuilder {
             dnbi_rtd_low: 0,
             arrivals: (0..25).map(|_| histogram()).collect(),
             ends: (0..4).map(|_| histogram()).collect(),
+            transitions: [[0; 5]; 5],
+            ended_at: [[0; 4]; 5],
         }
     }
 }
@@ -296,6 +315,13 @@ impl SummaryBuilder {
             }
         }
         let _ = self.ends[f.outcome.index()].record(u64::from(f.end).max(1));
+        let mut visited: Vec<(u32, usize)> =
+            f.arrivals.iter().enumerate().filter_map(|(role, at)| at.map(|t| (t, role))).collect();
+        visited.sort_unstable();
+        for w in visited.windows(2) {
+            self.transitions[w[0].1][w[1].1] += 1;
+        }
+        self.ended_at[f.last_facility.index()][f.outcome.index()] += 1;
         match f.injury_type {
             InjuryType::BattleInjury => {
                 if f.outcome == Outcome::Kia {
@@ -349,6 +375,14 @@ impl SummaryBuilder {
         }
         for (a, b) in self.ends.iter_mut().zip(&other.ends) {
             let _ = a.add(b);
+        }
+        for i in 0..5 {
+            for j in 0..5 {
+                self.transitions[i][j] += other.transitions[i][j];
+            }
+            for j in 0..4 {
+                self.ended_at[i][j] += other.ended_at[i][j];
+            }
         }
     }
 
@@ -416,6 +450,26 @@ impl SummaryBuilder {
                 .iter()
                 .filter(|o| !self.ends[o.index()].is_empty())
                 .map(|o| (o.as_str().to_string(), percentiles(&self.ends[o.index()])))
+                .collect(),
+            flows: Role::ALL
+                .iter()
+                .flat_map(|from| Role::ALL.iter().map(move |to| (*from, *to)))
+                .filter(|(from, to)| self.transitions[from.index()][to.index()] > 0)
+                .map(|(from, to)| Flow {
+                    from: from.as_str().into(),
+                    to: to.as_str().into(),
+                    count: self.transitions[from.index()][to.index()],
+                })
+                .collect(),
+            outcomes_by_facility: Role::ALL
+                .iter()
+                .map(|r| {
+                    let by_outcome = Outcome::ALL
+                        .iter()
+                        .map(|o| (o.as_str().to_string(), self.ended_at[r.index()][o.index()]))
+                        .collect();
+                    (r.as_str().to_string(), by_outcome)
+                })
                 .collect(),
         }
     }

@@ -147,6 +147,61 @@ fn random_bytes(buf: &mut [u8]) -> Result<(), CryptoError> {
     rand::rngs::SysRng.try_fill_bytes(buf).map_err(|e| CryptoError::Random(e.to_string()))
 }
 
+/// A key derived once from a password (e.g. when a job is accepted) and used for
+/// several files; each file still gets its own random nonce prefix.
+#[derive(Clone)]
+pub struct DerivedKey {
+    key: [u8; 32],
+    salt: [u8; 16],
+    iterations: u32,
+}
+
+impl std::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DerivedKey").field("iterations", &self.iterations).finish_non_exhaustive()
+    }
+}
+
+impl DerivedKey {
+    /// Derives a key with a fresh random salt.
+    pub fn derive(password: &[u8], iterations: u32) -> Result<Self, CryptoError> {
+        if password.is_empty() {
+            return Err(CryptoError::EmptyPassword);
+        }
+        let mut salt = [0u8; 16];
+        random_bytes(&mut salt)?;
+        let mut key = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, iterations, &mut key);
+        Ok(Self { key, salt, iterations })
+    }
+
+    /// Serialises as hex (`iterations:salt:key`) for storage until use.
+    pub fn to_hex(&self) -> String {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        format!("{}:{}:{}", self.iterations, hex(&self.salt), hex(&self.key))
+    }
+
+    /// Parses [`DerivedKey::to_hex`].
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut parts = text.split(':');
+        let iterations = parts.next()?.parse().ok()?;
+        let unhex = |s: &str, out: &mut [u8]| -> Option<()> {
+            if s.len() != out.len() * 2 {
+                return None;
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some(())
+        };
+        let mut salt = [0u8; 16];
+        let mut key = [0u8; 32];
+        unhex(parts.next()?, &mut salt)?;
+        unhex(parts.next()?, &mut key)?;
+        Some(Self { key, salt, iterations })
+    }
+}
+
 /// A writer that encrypts everything written to it. Call [`Encryptor::finish`]
 /// at the end: without it the file is incomplete and will not decrypt.
 pub struct Encryptor<W: Write> {
@@ -171,6 +226,26 @@ impl<W: Write> Encryptor<W> {
             password,
             Header { iterations, salt, nonce_prefix, segment_size: SEGMENT_SIZE },
         )
+    }
+
+    /// Starts an encrypted stream with a key derived earlier.
+    pub fn with_derived_key(mut inner: W, key: &DerivedKey) -> Result<Self, CryptoError> {
+        let mut nonce_prefix = [0u8; 7];
+        random_bytes(&mut nonce_prefix)?;
+        let header =
+            Header { iterations: key.iterations, salt: key.salt, nonce_prefix, segment_size: SEGMENT_SIZE };
+        let cipher = Aes256Gcm::new_from_slice(&key.key).map_err(|_| CryptoError::Authentication)?;
+        let bytes = header.to_bytes();
+        inner.write_all(&bytes)?;
+        Ok(Self {
+            inner,
+            cipher,
+            header: bytes,
+            prefix: header.nonce_prefix,
+            counter: 0,
+            segment: SEGMENT_SIZE as usize,
+            buffer: Vec::with_capacity(SEGMENT_SIZE as usize + TAG_LEN),
+        })
     }
 
     /// Starts an encrypted stream with explicit parameters (tests).
@@ -352,6 +427,19 @@ mod tests {
             decrypt_stream(&b"plain text"[..], Vec::new(), b"x"),
             Err(CryptoError::NotEncrypted)
         ));
+    }
+
+    #[test]
+    fn derived_keys_round_trip_and_decrypt_with_the_password() {
+        let key = DerivedKey::derive(b"job password", 1000).expect("derive");
+        let restored = DerivedKey::from_hex(&key.to_hex()).expect("parse");
+        let mut enc = Encryptor::with_derived_key(Vec::new(), &restored).expect("encryptor");
+        enc.write_all(b"hello job").expect("write");
+        let sealed = enc.finish().expect("finish");
+        let mut out = Vec::new();
+        decrypt_stream(sealed.as_slice(), &mut out, b"job password").expect("decrypts with the password");
+        assert_eq!(out, b"hello job");
+        assert!(DerivedKey::from_hex("x:y:z").is_none());
     }
 
     #[test]

@@ -55,6 +55,23 @@ pub struct Layers {
     pub password: Option<String>,
     /// PBKDF2 iterations for encryption.
     pub iterations: u32,
+    /// A key derived earlier; used instead of `password` when set.
+    pub derived_key: Option<patientgen_crypto::DerivedKey>,
+}
+
+impl Layers {
+    /// Whether the output is encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.password.is_some() || self.derived_key.is_some()
+    }
+
+    fn encryptor<W: Write>(&self, inner: W) -> Result<Option<Encryptor<W>>, patientgen_crypto::CryptoError> {
+        match (&self.derived_key, &self.password) {
+            (Some(key), _) => Encryptor::with_derived_key(inner, key).map(Some),
+            (None, Some(pw)) => Encryptor::new(inner, pw.as_bytes(), self.iterations).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// A writer with its layers; [`Layered::finish`] closes them in order.
@@ -73,16 +90,20 @@ impl<W: Write> Layered<W> {
     /// Builds the layers over `inner`.
     pub fn new(inner: W, layers: &Layers) -> Result<Self, patientgen_crypto::CryptoError> {
         use flate2::{Compression, write::GzEncoder};
-        Ok(match (&layers.password, layers.gzip) {
-            (None, false) => Layered::Plain(inner),
-            (None, true) => Layered::Gzip(Box::new(GzEncoder::new(inner, Compression::default()))),
-            (Some(pw), false) => {
-                Layered::Encrypted(Box::new(Encryptor::new(inner, pw.as_bytes(), layers.iterations)?))
-            }
-            (Some(pw), true) => Layered::GzipEncrypted(Box::new(GzEncoder::new(
-                Encryptor::new(inner, pw.as_bytes(), layers.iterations)?,
-                Compression::default(),
-            ))),
+        if !layers.encrypted() {
+            return Ok(if layers.gzip {
+                Layered::Gzip(Box::new(GzEncoder::new(inner, Compression::default())))
+            } else {
+                Layered::Plain(inner)
+            });
+        }
+        let Some(enc) = layers.encryptor(inner)? else {
+            return Err(patientgen_crypto::CryptoError::EmptyPassword);
+        };
+        Ok(if layers.gzip {
+            Layered::GzipEncrypted(Box::new(GzEncoder::new(enc, Compression::default())))
+        } else {
+            Layered::Encrypted(Box::new(enc))
         })
     }
 
@@ -119,7 +140,7 @@ impl<W: Write> Write for Layered<W> {
 
 /// File name suffix for layers (`.gz`, `.enc`, `.gz.enc`).
 pub fn layer_suffix(layers: &Layers) -> &'static str {
-    match (layers.gzip, layers.password.is_some()) {
+    match (layers.gzip, layers.encrypted()) {
         (false, false) => "",
         (true, false) => ".gz",
         (false, true) => ".enc",

@@ -109,7 +109,7 @@ fn layers_round_trip() {
     for (gzip, password) in
         [(true, None), (false, Some("hunter22".to_string())), (true, Some("hunter22".to_string()))]
     {
-        let layers = Layers { gzip, password: password.clone(), iterations: 1000 };
+        let layers = Layers { gzip, password: password.clone(), iterations: 1000, derived_key: None };
         let mut sink = Layered::new(HashingWriter::new(Vec::new()), &layers).expect("layers");
         sink.write_all(&plain).expect("write");
         let (bytes, n, sha) = sink.finish().expect("finish").finish().expect("hash");

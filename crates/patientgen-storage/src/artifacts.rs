@@ -1,7 +1,7 @@
 //! Job output files, readable from any instance: database chunks on PostgreSQL,
 //! a directory next to the database on the embedded backend.
 
-use crate::{Backend, JobFile, Store, StorageError, StorageResult, on_pool};
+use crate::{Backend, JobFile, StorageError, StorageResult, Store, on_pool};
 use bytes::Bytes;
 use futures::Stream;
 use std::path::{Path, PathBuf};
@@ -78,7 +78,8 @@ impl ArtifactStore {
             }
             ArtifactStore::Database(_) => {
                 let mut file = tokio::fs::File::open(source).await?;
-                let chunk_sql = "INSERT INTO job_file_chunks (job_id, name, seq, data) VALUES ($1, $2, $3, $4)";
+                let chunk_sql =
+                    "INSERT INTO job_file_chunks (job_id, name, seq, data) VALUES ($1, $2, $3, $4)";
                 on_pool!(store, |pool| {
                     let mut tx = pool.begin().await?;
                     sqlx::query(remove).bind(&meta.job_id).bind(&meta.name).execute(&mut *tx).await?;
@@ -132,7 +133,8 @@ impl ArtifactStore {
                 let stream = futures::stream::unfold(0i32, move |seq| {
                     let (store, job_id, name) = (store.clone(), job_id.clone(), name.clone());
                     async move {
-                        let sql = "SELECT data FROM job_file_chunks WHERE job_id = $1 AND name = $2 AND seq = $3";
+                        let sql =
+                            "SELECT data FROM job_file_chunks WHERE job_id = $1 AND name = $2 AND seq = $3";
                         let row: Result<Option<(Vec<u8>,)>, sqlx::Error> = on_pool!(store, |pool| {
                             sqlx::query_as(sql).bind(&job_id).bind(&name).bind(seq).fetch_optional(pool).await
                         });

@@ -1,6 +1,6 @@
 //! The `configuration_templates` table, scoped by owner key.
 
-use crate::{Store, StorageResult, on_pool};
+use crate::{StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
@@ -77,7 +77,9 @@ impl Store {
         let sql = concat!(
             "INSERT INTO configuration_templates (id, owner_key_id, name, description, front_configs, facility_configs, \
              injury_distribution, total_patients, version, parent_config_id, extra, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ", configuration_columns!(), ""
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+            configuration_columns!(),
+            ""
         );
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, ConfigurationRecord>(sql)
@@ -99,17 +101,31 @@ impl Store {
     }
 
     /// A template visible to `owner` (`None`: any owner).
-    pub async fn get_configuration(&self, id: &str, owner: Option<&str>) -> StorageResult<Option<ConfigurationRecord>> {
-        let sql = concat!("SELECT ", configuration_columns!(), " FROM configuration_templates WHERE id = $1 AND ($2 IS NULL OR owner_key_id = $2)");
+    pub async fn get_configuration(
+        &self,
+        id: &str,
+        owner: Option<&str>,
+    ) -> StorageResult<Option<ConfigurationRecord>> {
+        let sql = concat!(
+            "SELECT ",
+            configuration_columns!(),
+            " FROM configuration_templates WHERE id = $1 AND ($2 IS NULL OR owner_key_id = $2)"
+        );
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, ConfigurationRecord>(sql).bind(id).bind(owner).fetch_optional(pool).await?
         }))
     }
 
     /// Up to `limit` templates visible to `owner`, by name.
-    pub async fn list_configurations(&self, owner: Option<&str>, limit: i64) -> StorageResult<Vec<ConfigurationRecord>> {
+    pub async fn list_configurations(
+        &self,
+        owner: Option<&str>,
+        limit: i64,
+    ) -> StorageResult<Vec<ConfigurationRecord>> {
         let sql = concat!(
-            "SELECT ", configuration_columns!(), " FROM configuration_templates WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY name, id LIMIT $2"
+            "SELECT ",
+            configuration_columns!(),
+            " FROM configuration_templates WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY name, id LIMIT $2"
         );
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, ConfigurationRecord>(sql).bind(owner).bind(limit).fetch_all(pool).await?
@@ -127,7 +143,9 @@ impl Store {
         let sql = concat!(
             "UPDATE configuration_templates SET name = $1, description = $2, front_configs = $3, facility_configs = $4, \
              injury_distribution = $5, total_patients = $6, version = $7, parent_config_id = $8, extra = $9, updated_at = $10 \
-             WHERE id = $11 AND ($12 IS NULL OR owner_key_id = $12) RETURNING ", configuration_columns!(), ""
+             WHERE id = $11 AND ($12 IS NULL OR owner_key_id = $12) RETURNING ",
+            configuration_columns!(),
+            ""
         );
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, ConfigurationRecord>(sql)
@@ -151,7 +169,8 @@ impl Store {
     /// Deletes a template; returns whether it was visible and deleted.
     pub async fn delete_configuration(&self, id: &str, owner: Option<&str>) -> StorageResult<bool> {
         let sql = "DELETE FROM configuration_templates WHERE id = $1 AND ($2 IS NULL OR owner_key_id = $2)";
-        let n = on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
+        let n =
+            on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
         Ok(n > 0)
     }
 }

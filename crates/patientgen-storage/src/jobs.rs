@@ -2,7 +2,7 @@
 //! running jobs whose lease expired, i.e. whose instance died), renew the lease
 //! while they work and finish only if they still hold it.
 
-use crate::{Backend, Store, StorageResult, on_pool};
+use crate::{Backend, StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -37,7 +37,9 @@ impl JobStatus {
 
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Running, Self::Completed, Self::Failed, Self::Cancelled].into_iter().find(|j| j.as_str() == s)
+        [Self::Pending, Self::Running, Self::Completed, Self::Failed, Self::Cancelled]
+            .into_iter()
+            .find(|j| j.as_str() == s)
     }
 
     /// Whether the job will not change any more.
@@ -182,7 +184,9 @@ impl Store {
         let sql = concat!(
             "INSERT INTO jobs (job_id, owner_key_id, status, config, scenario, options, seed, total_patients, \
              encryption_key, generator_version, created_at, updated_at) \
-             VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ", job_columns!(), ""
+             VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
+            job_columns!(),
+            ""
         );
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, JobRecord>(sql)
@@ -203,25 +207,44 @@ impl Store {
 
     /// A job visible to `owner` (`None`: any owner).
     pub async fn get_job(&self, id: &str, owner: Option<&str>) -> StorageResult<Option<JobRecord>> {
-        let sql = concat!("SELECT ", job_columns!(), " FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)");
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(id).bind(owner).fetch_optional(pool).await?))
+        let sql = concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// Jobs visible to `owner`, oldest first (upstream's insertion order).
     pub async fn list_jobs(&self, owner: Option<&str>, limit: i64) -> StorageResult<Vec<JobRecord>> {
         let sql = concat!(
-            "SELECT ", job_columns!(), " FROM jobs WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY created_at, job_id LIMIT $2"
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY created_at, job_id LIMIT $2"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(owner).bind(limit).fetch_all(pool).await?))
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql)
+            .bind(owner)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// The most recent completed job visible to `owner`.
     pub async fn latest_completed_job(&self, owner: Option<&str>) -> StorageResult<Option<JobRecord>> {
         let sql = concat!(
-            "SELECT ", job_columns!(), " FROM jobs WHERE status = 'completed' AND ($1 IS NULL OR owner_key_id = $1) \
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE status = 'completed' AND ($1 IS NULL OR owner_key_id = $1) \
              ORDER BY completed_at DESC, job_id LIMIT 1"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql).bind(owner).fetch_optional(pool).await?))
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, JobRecord>(sql)
+            .bind(owner)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// Count of completed jobs visible to `owner`.
@@ -264,7 +287,12 @@ impl Store {
             Backend::Sqlite(_) => claim!(""),
         };
         let job = on_pool!(self, |pool| {
-            sqlx::query_as::<_, JobRecord>(sql).bind(worker).bind(lease_until).bind(now).fetch_optional(pool).await?
+            sqlx::query_as::<_, JobRecord>(sql)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
         });
         Ok(job.map(|job| Claimed { job }))
     }
@@ -309,7 +337,15 @@ impl Store {
                    summary = $2, encryption_key = NULL, lease_owner = NULL, lease_expires_at = NULL, completed_at = $3, \
                    updated_at = $3 WHERE job_id = $4 AND lease_owner = $5 AND status = 'running'";
         let n = on_pool!(self, |pool| {
-            sqlx::query(sql).bind(patients).bind(Json(summary)).bind(now).bind(id).bind(worker).execute(pool).await?.rows_affected()
+            sqlx::query(sql)
+                .bind(patients)
+                .bind(Json(summary))
+                .bind(now)
+                .bind(id)
+                .bind(worker)
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         Ok(n > 0)
     }
@@ -326,14 +362,27 @@ impl Store {
         let sql = "UPDATE jobs SET status = $1, error = $2, phase = $1, encryption_key = NULL, lease_owner = NULL, \
                    lease_expires_at = NULL, completed_at = $3, updated_at = $3 WHERE job_id = $4 AND lease_owner = $5 AND status = 'running'";
         let n = on_pool!(self, |pool| {
-            sqlx::query(sql).bind(status.as_str()).bind(error).bind(now).bind(id).bind(worker).execute(pool).await?.rows_affected()
+            sqlx::query(sql)
+                .bind(status.as_str())
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .bind(worker)
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         Ok(n > 0)
     }
 
     /// Requests cancellation: a pending job is cancelled at once; a running one
     /// is flagged for its worker. Returns the job afterwards, or `None` if not visible.
-    pub async fn cancel_job(&self, id: &str, owner: Option<&str>, now: DateTime<Utc>) -> StorageResult<Option<JobRecord>> {
+    pub async fn cancel_job(
+        &self,
+        id: &str,
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<JobRecord>> {
         let pending = "UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, error = 'Job cancelled by user', \
                        phase = 'cancelled', encryption_key = NULL, completed_at = $1, updated_at = $1 \
                        WHERE job_id = $2 AND status = 'pending' AND ($3 IS NULL OR owner_key_id = $3)";
@@ -350,20 +399,27 @@ impl Store {
     pub async fn requeue_jobs_of(&self, worker: &str, now: DateTime<Utc>) -> StorageResult<u64> {
         let sql = "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, phase = 'requeued', \
                    progress = 0, patients_done = 0, updated_at = $1 WHERE lease_owner = $2 AND status = 'running'";
-        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(now).bind(worker).execute(pool).await?.rows_affected()))
+        Ok(on_pool!(self, |pool| sqlx::query(sql)
+            .bind(now)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()))
     }
 
     /// Deletes a job (its files go with it); returns whether it was visible.
     pub async fn delete_job(&self, id: &str, owner: Option<&str>) -> StorageResult<bool> {
         let sql = "DELETE FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)";
-        let n = on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
+        let n =
+            on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
         Ok(n > 0)
     }
 
     /// Ids of finished jobs last changed before `before` (retention).
     pub async fn expired_jobs(&self, before: DateTime<Utc>) -> StorageResult<Vec<String>> {
         let sql = "SELECT job_id FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND updated_at < $1 ORDER BY updated_at";
-        let rows: Vec<(String,)> = on_pool!(self, |pool| sqlx::query_as(sql).bind(before).fetch_all(pool).await?);
+        let rows: Vec<(String,)> =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(before).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 

@@ -1,6 +1,6 @@
 //! The `api_keys` table: keys are stored as SHA-256 hashes plus a display prefix.
 
-use crate::{Store, StorageError, StorageResult, on_pool};
+use crate::{StorageError, StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::types::Json;
@@ -195,7 +195,9 @@ impl Store {
             "INSERT INTO api_keys (id, key_hash, key_prefix, name, email, is_active, is_demo, scopes, \
              max_patients_per_request, max_requests_per_minute, max_requests_per_hour, max_requests_per_day, \
              max_patients_per_day, last_reset_at, created_at, updated_at, expires_at, key_metadata) \
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $14, $15) RETURNING ", key_columns!(), ""
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $14, $15) RETURNING ",
+            key_columns!(),
+            ""
         );
         let result = on_pool!(self, |pool| {
             sqlx::query_as::<_, ApiKeyRecord>(sql)
@@ -217,21 +219,33 @@ impl Store {
                 .fetch_one(pool)
                 .await
         });
-        result.map_err(|e| if unique_violation(&e) { StorageError::Conflict("API key".into()) } else { e.into() })
+        result.map_err(
+            |e| if unique_violation(&e) { StorageError::Conflict("API key".into()) } else { e.into() },
+        )
     }
 
     /// A key by the hash of its value.
     pub async fn find_key_by_hash(&self, hash: &str) -> StorageResult<Option<ApiKeyRecord>> {
         let sql = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE key_hash = $1");
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql).bind(hash).fetch_optional(pool).await?))
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql)
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// A key by id, or by id prefix (at least 8 characters) when unambiguous.
     pub async fn get_key(&self, id: &str) -> StorageResult<Option<ApiKeyRecord>> {
-        let sql = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE id = $1 OR (length($2) >= 8 AND id LIKE $2) LIMIT 2");
+        let sql = concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM api_keys WHERE id = $1 OR (length($2) >= 8 AND id LIKE $2) LIMIT 2"
+        );
         let like = format!("{}%", id.replace(['%', '_'], ""));
-        let rows: Vec<ApiKeyRecord> =
-            on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql).bind(id).bind(&like).fetch_all(pool).await?);
+        let rows: Vec<ApiKeyRecord> = on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql)
+            .bind(id)
+            .bind(&like)
+            .fetch_all(pool)
+            .await?);
         Ok(match rows.len() {
             1 => rows.into_iter().next(),
             _ => rows.into_iter().find(|r| r.id == id),
@@ -241,7 +255,9 @@ impl Store {
     /// Keys matching a filter, newest first.
     pub async fn list_keys(&self, filter: &KeyFilter) -> StorageResult<Vec<ApiKeyRecord>> {
         let sql = concat!(
-            "SELECT ", key_columns!(), " FROM api_keys WHERE ($1 = FALSE OR is_active) AND ($2 = FALSE OR is_demo) \
+            "SELECT ",
+            key_columns!(),
+            " FROM api_keys WHERE ($1 = FALSE OR is_active) AND ($2 = FALSE OR is_demo) \
              AND ($3 = '' OR lower(name) LIKE $3 OR lower(coalesce(email, '')) LIKE $3) \
              ORDER BY created_at DESC, id LIMIT $4"
         );
@@ -261,18 +277,33 @@ impl Store {
     /// Sets the active flag; returns whether the key exists.
     pub async fn set_key_active(&self, id: &str, active: bool, now: DateTime<Utc>) -> StorageResult<bool> {
         let sql = "UPDATE api_keys SET is_active = $1, updated_at = $2 WHERE id = $3";
-        let done = on_pool!(self, |pool| sqlx::query(sql).bind(active).bind(now).bind(id).execute(pool).await?.rows_affected());
+        let done = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(active)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(done > 0)
     }
 
     /// Deletes a key; returns whether it existed.
     pub async fn delete_key(&self, id: &str) -> StorageResult<bool> {
-        let done = on_pool!(self, |pool| sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id).execute(pool).await?.rows_affected());
+        let done = on_pool!(self, |pool| sqlx::query("DELETE FROM api_keys WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(done > 0)
     }
 
     /// Replaces a key's limits.
-    pub async fn set_key_limits(&self, id: &str, limits: &KeyLimits, now: DateTime<Utc>) -> StorageResult<bool> {
+    pub async fn set_key_limits(
+        &self,
+        id: &str,
+        limits: &KeyLimits,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
         let sql = "UPDATE api_keys SET max_patients_per_request = $1, max_requests_per_minute = $2, \
                    max_requests_per_hour = $3, max_requests_per_day = $4, max_patients_per_day = $5, updated_at = $6 WHERE id = $7";
         let done = on_pool!(self, |pool| {
@@ -292,17 +323,41 @@ impl Store {
     }
 
     /// Sets (or clears) a key's expiry.
-    pub async fn set_key_expiry(&self, id: &str, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> StorageResult<bool> {
+    pub async fn set_key_expiry(
+        &self,
+        id: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
         let sql = "UPDATE api_keys SET expires_at = $1, updated_at = $2 WHERE id = $3";
-        let done = on_pool!(self, |pool| sqlx::query(sql).bind(expires_at).bind(now).bind(id).execute(pool).await?.rows_affected());
+        let done = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(expires_at)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(done > 0)
     }
 
     /// Records that `old` was replaced by `new` and ends `old` at `until`.
-    pub async fn mark_key_rotated(&self, old: &str, new: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> StorageResult<bool> {
+    pub async fn mark_key_rotated(
+        &self,
+        old: &str,
+        new: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
         let sql = "UPDATE api_keys SET replaced_by = $1, expires_at = CASE WHEN expires_at IS NULL OR expires_at > $2 THEN $2 ELSE expires_at END, \
                    updated_at = $3 WHERE id = $4";
-        let done = on_pool!(self, |pool| sqlx::query(sql).bind(new).bind(until).bind(now).bind(old).execute(pool).await?.rows_affected());
+        let done = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(new)
+            .bind(until)
+            .bind(now)
+            .bind(old)
+            .execute(pool)
+            .await?
+            .rows_affected());
         Ok(done > 0)
     }
 
@@ -324,14 +379,25 @@ impl Store {
             last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $4 THEN $4 ELSE last_used_at END \
             WHERE id = $5";
         on_pool!(self, |pool| {
-            sqlx::query(sql).bind(day_start).bind(requests).bind(patients).bind(last_used).bind(id).execute(pool).await?;
+            sqlx::query(sql)
+                .bind(day_start)
+                .bind(requests)
+                .bind(patients)
+                .bind(last_used)
+                .bind(id)
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }
 
     /// Expired keys (for cleanup).
     pub async fn expired_keys(&self, now: DateTime<Utc>) -> StorageResult<Vec<ApiKeyRecord>> {
-        let sql = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at");
+        let sql = concat!(
+            "SELECT ",
+            key_columns!(),
+            " FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at"
+        );
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql).bind(now).fetch_all(pool).await?))
     }
 
@@ -343,7 +409,8 @@ impl Store {
             CAST(COALESCE(SUM(CASE WHEN last_used_at IS NOT NULL AND last_used_at >= $1 THEN 1 ELSE 0 END), 0) AS BIGINT), \
             CAST(COALESCE(SUM(total_requests), 0) AS BIGINT), \
             CAST(COALESCE(SUM(total_patients_generated), 0) AS BIGINT) FROM api_keys";
-        let row: (i64, i64, i64, i64, i64, i64) = on_pool!(self, |pool| sqlx::query_as(sql).bind(since).fetch_one(pool).await?);
+        let row: (i64, i64, i64, i64, i64, i64) =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(since).fetch_one(pool).await?);
         Ok(KeyStats {
             total_keys: row.0,
             active_keys: row.1,

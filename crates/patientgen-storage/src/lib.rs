@@ -12,6 +12,8 @@ mod configurations;
 mod jobs;
 mod keys;
 mod store;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
@@ -48,7 +50,10 @@ impl StorageError {
         matches!(
             self,
             StorageError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
             )
         )
     }

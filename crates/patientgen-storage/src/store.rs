@@ -164,7 +164,9 @@ impl Store {
     pub async fn server_version(&self) -> StorageResult<String> {
         let v: (String,) = match &self.backend {
             Backend::Postgres(pool) => sqlx::query_as("SELECT version()").fetch_one(pool).await?,
-            Backend::Sqlite(pool) => sqlx::query_as("SELECT 'SQLite ' || sqlite_version()").fetch_one(pool).await?,
+            Backend::Sqlite(pool) => {
+                sqlx::query_as("SELECT 'SQLite ' || sqlite_version()").fetch_one(pool).await?
+            }
         };
         Ok(v.0)
     }

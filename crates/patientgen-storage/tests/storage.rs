@@ -62,9 +62,13 @@ async fn keys_are_found_by_hash_only() {
         assert!(store.get_key(&key.id[..8]).await.expect("prefix").is_some());
         assert!(store.set_key_active(&key.id, false, now).await.expect("deactivate"));
         assert!(!store.get_key(&key.id).await.expect("get").expect("exists").is_active);
-        let listed = store.list_keys(&KeyFilter { active_only: true, ..Default::default() }).await.expect("list");
+        let listed =
+            store.list_keys(&KeyFilter { active_only: true, ..Default::default() }).await.expect("list");
         assert!(listed.iter().all(|k| k.id != key.id));
-        let searched = store.list_keys(&KeyFilter { search: Some("alpha".into()), ..Default::default() }).await.expect("list");
+        let searched = store
+            .list_keys(&KeyFilter { search: Some("alpha".into()), ..Default::default() })
+            .await
+            .expect("list");
         assert_eq!(searched.len(), 1);
         store.add_key_usage(&key.id, 3, 120, now, now - Duration::hours(1)).await.expect("usage");
         let k = store.get_key(&key.id).await.expect("get").expect("exists");
@@ -99,8 +103,14 @@ async fn configurations_are_scoped_to_their_owner() {
         assert_eq!(store.list_configurations(Some("bob"), 100).await.expect("list").len(), 0);
         let mut changed = c.clone();
         changed.name = "Baltic 2".into();
-        assert!(store.update_configuration("c1", Some("bob"), &changed, now).await.expect("update").is_none());
-        let updated = store.update_configuration("c1", Some("alice"), &changed, now).await.expect("update").expect("visible");
+        assert!(
+            store.update_configuration("c1", Some("bob"), &changed, now).await.expect("update").is_none()
+        );
+        let updated = store
+            .update_configuration("c1", Some("alice"), &changed, now)
+            .await
+            .expect("update")
+            .expect("visible");
         assert_eq!(updated.name, "Baltic 2");
         assert_eq!(updated.extra.0["tempo"], "surge");
         assert!(!store.delete_configuration("c1", Some("bob")).await.expect("delete"));
@@ -114,7 +124,10 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
     each_backend(async |store| {
         let now = Utc::now();
         for i in 0..4 {
-            store.insert_job(&new_job(&format!("j{i}"), "alice"), now + Duration::milliseconds(i)).await.expect("insert");
+            store
+                .insert_job(&new_job(&format!("j{i}"), "alice"), now + Duration::milliseconds(i))
+                .await
+                .expect("insert");
         }
         let lease = now + Duration::seconds(30);
         let mut claimed = Vec::new();
@@ -132,10 +145,21 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
         // Heartbeat keeps the lease; a cancel request is reported back.
         let progress = Progress { progress: 50, phase: "generating", patients_done: 5 };
         let holder = j.lease_owner.clone().unwrap_or_default();
-        assert_eq!(store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"), Some(false));
+        assert_eq!(
+            store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"),
+            Some(false)
+        );
         store.cancel_job(&j.job_id, Some("alice"), now).await.expect("cancel").expect("visible");
-        assert_eq!(store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"), Some(true));
-        assert!(store.finish_job(&j.job_id, &holder, JobStatus::Cancelled, "Job cancelled by user", now).await.expect("finish"));
+        assert_eq!(
+            store.heartbeat_job(&j.job_id, &holder, lease, &progress, now).await.expect("hb"),
+            Some(true)
+        );
+        assert!(
+            store
+                .finish_job(&j.job_id, &holder, JobStatus::Cancelled, "Job cancelled by user", now)
+                .await
+                .expect("finish")
+        );
         // A pending job is cancelled at once.
         let pending = store.cancel_job("j3", Some("alice"), now).await.expect("cancel").expect("visible");
         assert_eq!(pending.status, "cancelled");
@@ -147,18 +171,33 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
         let stolen = if stolen.job.job_id == other {
             stolen
         } else {
-            store.claim_job("w3", later + Duration::seconds(30), later).await.expect("claim").expect("the expired one")
+            store
+                .claim_job("w3", later + Duration::seconds(30), later)
+                .await
+                .expect("claim")
+                .expect("the expired one")
         };
         assert_eq!(stolen.job.job_id, other);
         assert_eq!(stolen.job.attempts, 2);
         let old_holder = if stolen.job.lease_owner.as_deref() == Some("w3") { "w1" } else { "w2" };
-        assert!(!store.complete_job(&other, old_holder, &serde_json::json!({}), 10, later).await.expect("complete"));
-        assert!(store.complete_job(&other, "w3", &serde_json::json!({"total_patients": 10}), 10, later).await.expect("complete"));
+        assert!(
+            !store
+                .complete_job(&other, old_holder, &serde_json::json!({}), 10, later)
+                .await
+                .expect("complete")
+        );
+        assert!(
+            store
+                .complete_job(&other, "w3", &serde_json::json!({"total_patients": 10}), 10, later)
+                .await
+                .expect("complete")
+        );
         let done = store.get_job(&other, None).await.expect("get").expect("exists");
         assert_eq!((done.status.as_str(), done.progress), ("completed", 100));
         // Graceful shutdown puts running jobs back.
         store.insert_job(&new_job("j9", "alice"), later).await.expect("insert");
-        let c = store.claim_job("w4", later + Duration::seconds(30), later).await.expect("claim").expect("job");
+        let c =
+            store.claim_job("w4", later + Duration::seconds(30), later).await.expect("claim").expect("job");
         assert_eq!(store.requeue_jobs_of("w4", later).await.expect("requeue"), 1);
         assert_eq!(store.get_job(&c.job.job_id, None).await.expect("get").expect("exists").status, "pending");
         // Retention.

@@ -27,6 +27,103 @@ pub enum Command {
     Stats(StatsArgs),
     /// Decrypt a file written with --encrypt.
     Decrypt(DecryptArgs),
+    /// Run the HTTP service (API v1, jobs, keys, metrics, web page).
+    Serve(Box<ServeArgs>),
+    /// Apply database migrations (also done by `serve` on start).
+    Migrate(DatabaseArgs),
+    /// Manage API keys in the service's database.
+    #[command(subcommand)]
+    Keys(crate::commands::keys::KeysCommand),
+}
+
+/// Which database to use (the same rules as `serve`).
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `postgres://…` or `sqlite:…`; default: the embedded SQLite file in --data-dir.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded database and job files.
+    #[arg(long, env = "PATIENTGEN_DATA_DIR", default_value = "patientgen-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// `patientgen serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PATIENTGEN_BIND", default_value = "127.0.0.1:8000", value_name = "ADDR")]
+    pub bind: std::net::SocketAddr,
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Jobs this instance runs at once (0: serve only, run no jobs).
+    #[arg(long, env = "PATIENTGEN_WORKERS", default_value_t = 2, value_name = "N")]
+    pub workers: usize,
+    /// Generation threads per job (default: cores / workers).
+    #[arg(long, env = "PATIENTGEN_THREADS_PER_JOB", value_name = "N")]
+    pub threads_per_job: Option<usize>,
+    /// Ceiling on patients per job.
+    #[arg(long, env = "PATIENTGEN_MAX_PATIENTS_PER_JOB", default_value_t = 1_000_000, value_name = "N")]
+    pub max_patients_per_job: u32,
+    /// Longest a job may run, seconds.
+    #[arg(long, env = "JOB_MAX_RUNTIME_SECONDS", default_value_t = 600, value_name = "SECS")]
+    pub max_job_runtime: u64,
+    /// Job lease, seconds: a job whose instance stops renewing is taken over after this.
+    #[arg(long, env = "PATIENTGEN_JOB_LEASE_SECONDS", default_value_t = 30, value_name = "SECS")]
+    pub job_lease: u64,
+    /// Keep finished jobs and their files this many hours.
+    #[arg(long, env = "PATIENTGEN_RETENTION_HOURS", default_value_t = 168, value_name = "HOURS")]
+    pub retention_hours: u64,
+    /// Database pool size.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, value_name = "N")]
+    pub pool_size: u32,
+    /// Seconds to wait for a pooled connection.
+    #[arg(long, env = "DATABASE_POOL_TIMEOUT", default_value_t = 5, value_name = "SECS")]
+    pub pool_timeout: u64,
+    /// Close pooled connections idle this many seconds.
+    #[arg(long, env = "DATABASE_POOL_IDLE_TIMEOUT", default_value_t = 600, value_name = "SECS")]
+    pub pool_idle_timeout: u64,
+    /// Replace pooled connections older than this many seconds.
+    #[arg(long, env = "DATABASE_POOL_MAX_LIFETIME", default_value_t = 1800, value_name = "SECS")]
+    pub pool_max_lifetime: u64,
+    /// An admin key to create (stored hashed) if it does not exist.
+    #[arg(long, env = "PATIENTGEN_ADMIN_KEY", hide_env_values = true, value_name = "KEY")]
+    pub admin_key: Option<String>,
+    /// Upstream's master key variable, imported as an admin key for compatibility.
+    #[arg(long = "legacy-api-key", env = "API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub legacy_api_key: Option<String>,
+    /// Enable upstream's public demo key DEMO_MILMED_2025_50_PATIENTS (50 patients/request).
+    #[arg(long, env = "PATIENTGEN_DEMO_KEY")]
+    pub demo_key: bool,
+    /// Allowed CORS origins, comma-separated.
+    #[arg(
+        long,
+        env = "CORS_ORIGINS",
+        default_value = "http://localhost:3000,http://localhost:8000",
+        value_name = "LIST"
+    )]
+    pub cors_origins: String,
+    /// Largest request body, bytes.
+    #[arg(long, env = "PATIENTGEN_BODY_LIMIT", default_value_t = 2 << 20, value_name = "BYTES")]
+    pub body_limit: usize,
+    /// Time limit for ordinary requests, seconds.
+    #[arg(long, env = "PATIENTGEN_REQUEST_TIMEOUT", default_value_t = 60, value_name = "SECS")]
+    pub request_timeout: u64,
+    /// This instance's name in job leases (default: host-pid-random).
+    #[arg(long, env = "PATIENTGEN_INSTANCE_ID", value_name = "NAME")]
+    pub instance_id: Option<String>,
+    /// Log format.
+    #[arg(long, env = "PATIENTGEN_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Output formats on the command line.

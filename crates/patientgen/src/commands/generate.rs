@@ -71,7 +71,12 @@ pub fn run(args: GenerateArgs) -> CliResult {
     let generated_at = generated_at(args.generated_at.as_deref())?;
     let password =
         if args.encrypt { Some(password::read(args.password_env.as_deref(), true)?) } else { None };
-    let layers = Layers { gzip: args.gzip, password, iterations: patientgen_crypto::DEFAULT_ITERATIONS };
+    let layers = Layers {
+        gzip: args.gzip,
+        password,
+        iterations: patientgen_crypto::DEFAULT_ITERATIONS,
+        derived_key: None,
+    };
     let destination = destination(&args.output, zip, formats.len())?;
 
     let meta = Metadata::new(&scenario, generated_at);

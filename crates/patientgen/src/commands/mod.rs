@@ -2,8 +2,10 @@
 
 mod decrypt;
 mod generate;
+pub mod keys;
 mod presets;
 mod scenario;
+mod serve;
 mod stats;
 
 use crate::cli::{Cli, Command};
@@ -17,5 +19,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Scenario(cmd) => scenario::run(cmd),
         Command::Stats(args) => stats::run(args),
         Command::Decrypt(args) => decrypt::run(args),
+        Command::Serve(args) => serve::run(*args),
+        Command::Migrate(args) => serve::migrate(args),
+        Command::Keys(cmd) => keys::run(cmd),
     }
 }

@@ -1,0 +1,86 @@
+//! Service configuration (flags and environment are read by the CLI).
+
+use patientgen_storage::PoolSettings;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `patientgen serve` can be told.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// `postgres://…` or `sqlite:…`; the embedded SQLite file when `None`.
+    pub database_url: Option<String>,
+    /// Directory of the embedded database and its job files.
+    pub data_dir: PathBuf,
+    /// Database pool.
+    pub pool: PoolSettings,
+    /// Jobs run at once by this instance (0: this instance runs no jobs).
+    pub workers: usize,
+    /// Generation threads per job.
+    pub threads_per_job: usize,
+    /// Ceiling on patients per job.
+    pub max_patients_per_job: u32,
+    /// Longest a job may run.
+    pub max_job_runtime: Duration,
+    /// Lease length; a job whose instance stops renewing is taken over after it.
+    pub job_lease: Duration,
+    /// How often idle workers look for work (they are also woken on new jobs).
+    pub poll_interval: Duration,
+    /// Finished jobs and their files are deleted after this long.
+    pub retention: Duration,
+    /// Largest request body.
+    pub body_limit: usize,
+    /// Time limit for ordinary (non-streaming) requests.
+    pub request_timeout: Duration,
+    /// Plaintext admin key to make sure exists (stored hashed).
+    pub admin_key: Option<String>,
+    /// Upstream's `API_KEY`, imported as an admin key for compatibility.
+    pub legacy_api_key: Option<String>,
+    /// Enable upstream's public demo key `DEMO_MILMED_2025_50_PATIENTS`.
+    pub demo_key: bool,
+    /// Allowed CORS origins.
+    pub cors_origins: Vec<String>,
+    /// This instance's name in job leases.
+    pub instance_id: String,
+    /// PBKDF2 iterations for job encryption (≥ 600,000 outside tests).
+    pub encryption_iterations: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            database_url: None,
+            data_dir: PathBuf::from("patientgen-data"),
+            pool: PoolSettings::default(),
+            workers: 2,
+            threads_per_job: (cores / 2).max(1),
+            max_patients_per_job: patientgen_core::scenario::MAX_PATIENTS,
+            max_job_runtime: Duration::from_secs(600),
+            job_lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(2),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            body_limit: 2 << 20,
+            request_timeout: Duration::from_secs(60),
+            admin_key: None,
+            legacy_api_key: None,
+            demo_key: false,
+            cors_origins: vec!["http://localhost:3000".into(), "http://localhost:8000".into()],
+            instance_id: default_instance_id(),
+            encryption_iterations: patientgen_crypto::DEFAULT_ITERATIONS,
+        }
+    }
+}
+
+/// `<host>-<pid>-<random>`.
+pub fn default_instance_id() -> String {
+    let host =
+        std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "patientgen".into());
+    format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+}
+
+/// Upstream's public demo key.
+pub const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";

@@ -1,0 +1,89 @@
+//! The worker pool of an instance and the retention task.
+
+use super::run_job;
+use crate::state::AppState;
+use chrono::Utc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Running workers.
+pub struct Workers {
+    shutdown: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl Workers {
+    /// Starts `state.config.workers` workers.
+    pub fn start(state: &AppState) -> Self {
+        let shutdown = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        for n in 0..state.config.workers {
+            tasks.spawn(worker_loop(state.clone(), shutdown.clone(), n));
+        }
+        Self { shutdown, tasks }
+    }
+
+    /// Stops claiming work, abandons running generation and puts this
+    /// instance's running jobs back in the queue for another instance.
+    pub async fn shutdown(mut self, state: &AppState) {
+        self.shutdown.cancel();
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        match state.store.requeue_jobs_of(&state.config.instance_id, Utc::now()).await {
+            Ok(n) if n > 0 => tracing::info!(jobs = n, "requeued running jobs for another instance"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not requeue running jobs"),
+        }
+    }
+}
+
+async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
+    tracing::debug!(worker = n, "worker started");
+    loop {
+        let now = Utc::now();
+        let lease = chrono::Duration::from_std(state.config.job_lease)
+            .unwrap_or_else(|_| chrono::Duration::seconds(30));
+        match state.store.claim_job(&state.config.instance_id, now + lease, now).await {
+            Ok(Some(claimed)) => {
+                tracing::info!(job = %claimed.job.job_id, attempt = claimed.job.attempts, "claimed job");
+                tokio::select! {
+                    _ = run_job(state.clone(), claimed.job) => {}
+                    _ = shutdown.cancelled() => return,
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not claim jobs"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = state.wake_workers.notified() => {}
+            _ = tokio::time::sleep(state.config.poll_interval) => {}
+        }
+    }
+}
+
+/// Deletes finished jobs and their files once they are older than the
+/// retention period; runs hourly (and once at start).
+pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let before = Utc::now()
+                - chrono::Duration::from_std(state.config.retention)
+                    .unwrap_or_else(|_| chrono::Duration::days(7));
+            match state.store.expired_jobs(before).await {
+                Ok(ids) => {
+                    for id in ids {
+                        if state.store.delete_job(&id, None).await.is_ok() {
+                            let _ = state.artifacts.remove_job(&id).await;
+                            tracing::info!(job = %id, "deleted after retention period");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "retention cleanup failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    })
+}

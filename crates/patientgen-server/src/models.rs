@@ -1,0 +1,432 @@
+//! Request and response bodies (upstream's field names), with OpenAPI schemas.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// The error envelope every error response uses.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorResponse {
+    /// Short name of the status, e.g. `Validation Error`.
+    pub error: String,
+    /// What went wrong; for 422 one string naming the field.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    /// UTC time, ISO 8601 with `Z`.
+    pub timestamp: String,
+    /// The request id (also in the `X-Request-Id` response header).
+    pub request_id: String,
+}
+
+/// `POST /api/v1/generation/`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GenerationRequest {
+    /// A saved configuration template (exactly one of this and `configuration`).
+    #[serde(default)]
+    pub configuration_id: Option<String>,
+    /// An inline scenario configuration (upstream's configuration object, plus `seed`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub configuration: Option<Value>,
+    /// Overrides the configuration's patient count.
+    #[serde(default)]
+    pub total_patients: Option<i64>,
+    /// Formats: `json`, `ndjson`, `csv`, `xml`, `fhir` (default `["json"]`).
+    #[serde(default)]
+    pub output_formats: Option<Vec<String>>,
+    /// Gzip each output file.
+    #[serde(default)]
+    pub use_compression: bool,
+    /// Encrypt each output file (AES-256-GCM); needs `encryption_password`.
+    #[serde(default)]
+    pub use_encryption: bool,
+    /// Password (at least 8 characters); never stored or returned.
+    #[serde(default)]
+    pub encryption_password: Option<String>,
+    /// `low`, `normal` or `high` (recorded).
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+/// 201 response of `POST /api/v1/generation/`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GenerationResponse {
+    /// Job id.
+    pub job_id: String,
+    /// `pending`.
+    pub status: String,
+    /// Human-readable confirmation.
+    pub message: String,
+    /// Rough seconds until completion.
+    pub estimated_duration: u64,
+}
+
+/// Progress of a running job.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProgressDetails {
+    /// Current phase.
+    pub current_step: String,
+    /// Phases in all.
+    pub total_steps: u32,
+    /// Phases done.
+    pub completed_steps: u32,
+    /// Patients generated so far.
+    pub patients_generated: i64,
+    /// Seconds left (estimate).
+    pub estimated_remaining_time: Option<f64>,
+}
+
+/// A job file with its size and checksum.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobFileInfo {
+    /// File name.
+    pub name: String,
+    /// Format.
+    pub format: String,
+    /// Bytes.
+    pub bytes: i64,
+    /// SHA-256, hex.
+    pub sha256: String,
+}
+
+/// A job (upstream's `JobResponse`, plus `files`, `started_at`, `attempts`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JobResponse {
+    /// Id.
+    pub job_id: String,
+    /// `pending`, `running`, `completed`, `failed`, `cancelled`.
+    pub status: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// 0–100.
+    pub progress: i32,
+    /// The request (passwords removed).
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// Finished.
+    pub completed_at: Option<String>,
+    /// Error text.
+    pub error: Option<String>,
+    /// Names of the output files.
+    pub output_files: Vec<String>,
+    /// Progress details while running.
+    pub progress_details: Option<ProgressDetails>,
+    /// Counts by outcome, triage, injury type, nationality and front, once completed.
+    #[schema(value_type = Option<Object>)]
+    pub summary: Option<Value>,
+    /// Output files with sizes and checksums.
+    pub files: Vec<JobFileInfo>,
+    /// First started.
+    pub started_at: Option<String>,
+    /// Times a worker claimed it.
+    pub attempts: i32,
+}
+
+/// `GET /api/v1/jobs/{id}/results`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResultsPage {
+    /// Job.
+    pub job_id: String,
+    /// Patients in the job.
+    pub total: u64,
+    /// Page (from 1).
+    pub page: u64,
+    /// Page size.
+    pub per_page: u64,
+    /// Pages.
+    pub total_pages: u64,
+    /// Patients of the page (the record of `patients.json`).
+    #[schema(value_type = Vec<Object>)]
+    pub patients: Vec<Value>,
+}
+
+/// `DELETE` responses.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeleteResponse {
+    /// Always true.
+    pub success: bool,
+    /// Message.
+    pub message: String,
+    /// The id.
+    pub deleted_id: String,
+    /// When.
+    pub timestamp: String,
+}
+
+/// One nationality of a front.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NationalityShareDto {
+    /// ISO 3166-1 alpha-3.
+    pub nationality_code: String,
+    /// Percentage 0–100.
+    pub percentage: f64,
+}
+
+/// A front.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FrontConfigDto {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Nationalities.
+    pub nationality_distribution: Vec<NationalityShareDto>,
+    /// Share of casualties (0–1).
+    #[serde(default)]
+    pub casualty_rate: Option<f64>,
+}
+
+/// A facility.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FacilityConfigDto {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Beds.
+    #[serde(default)]
+    pub capacity: Option<i64>,
+    /// Death rate (0–1).
+    pub kia_rate: f64,
+    /// Return-to-duty rate (0–1).
+    pub rtd_rate: f64,
+    /// Role (`Role1`…), when the id does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Front served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front_id: Option<String>,
+}
+
+/// `ConfigurationTemplateCreate`: body of POST/PUT and `validate/`. Other
+/// scenario keys (warfare_types, tempo, seed…) are accepted and kept.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConfigurationTemplate {
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Fronts.
+    pub front_configs: Vec<FrontConfigDto>,
+    /// Facilities.
+    pub facility_configs: Vec<FacilityConfigDto>,
+    /// Patients (> 0).
+    pub total_patients: i64,
+    /// Injury mix.
+    pub injury_distribution: BTreeMap<String, f64>,
+    /// Version (≥ 1).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Parent template.
+    #[serde(default)]
+    pub parent_config_id: Option<String>,
+    /// Other scenario settings.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// A stored template (`ConfigurationTemplateDB`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConfigurationResponse {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Fronts.
+    #[schema(value_type = Vec<Object>)]
+    pub front_configs: Value,
+    /// Facilities.
+    #[schema(value_type = Vec<Object>)]
+    pub facility_configs: Value,
+    /// Patients.
+    pub total_patients: i32,
+    /// Injury mix.
+    #[schema(value_type = Object)]
+    pub injury_distribution: Value,
+    /// Version.
+    pub version: i32,
+    /// Parent.
+    pub parent_config_id: Option<String>,
+    /// Id.
+    pub id: String,
+    /// Created.
+    pub created_at: String,
+    /// Updated.
+    pub updated_at: String,
+    /// Other scenario settings.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// `POST /api/v1/configurations/validate/`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ValidationResult {
+    /// No errors.
+    pub valid: bool,
+    /// Each problem, naming the field.
+    pub errors: Vec<String>,
+}
+
+/// A nation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Nationality {
+    /// ISO alpha-3.
+    pub code: String,
+    /// English name.
+    pub name: String,
+}
+
+/// A facility type.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FacilityType {
+    /// `POI`, `R1`…`R4`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Upstream's static front.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StaticFront {
+    /// Name.
+    pub name: String,
+    /// Share 0–1.
+    pub ratio: f64,
+    /// Nationalities.
+    pub nations: Vec<NationalityShareDto>,
+}
+
+/// `GET /api/v1/config/frontend`: never a secret (upstream leaked its master key here).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FrontendConfig {
+    /// The public demo key when enabled, else null.
+    #[serde(rename = "apiKey")]
+    pub api_key: Option<String>,
+    /// Application name.
+    #[serde(rename = "appName")]
+    pub app_name: String,
+    /// Version.
+    pub version: String,
+    /// Always false.
+    pub debug: bool,
+}
+
+/// Summary of a preset.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresetSummary {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Category id.
+    pub category: String,
+    /// Difficulty id.
+    pub difficulty: String,
+    /// Patients.
+    pub total_patients: u32,
+    /// Days.
+    pub duration_days: u32,
+}
+
+/// `GET /api/v1/presets`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresetList {
+    /// Presets.
+    pub presets: Vec<PresetSummary>,
+    /// Categories: id → {name, icon}.
+    #[schema(value_type = Object)]
+    pub categories: Value,
+    /// Difficulty levels: id → {name, color}.
+    #[schema(value_type = Object)]
+    pub difficulty_levels: Value,
+    /// Number of presets.
+    pub total_count: usize,
+}
+
+/// `GET /api/v1/presets/{id}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PresetDetail {
+    /// The preset.
+    #[schema(value_type = Object)]
+    pub preset: Value,
+    /// A configuration ready for `POST /api/v1/generation/`.
+    #[schema(value_type = Object)]
+    pub generation_config: Value,
+}
+
+/// A category with its preset count.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoryEntry {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Icon.
+    pub icon: Option<String>,
+    /// Presets in it.
+    pub preset_count: usize,
+}
+
+/// `GET /api/v1/presets/categories/list`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CategoryList {
+    /// Categories.
+    pub categories: Vec<CategoryEntry>,
+    /// Number of categories.
+    pub total_categories: usize,
+}
+
+/// `VisualizationDataResponse`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VisualizationResponse {
+    /// Data.
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// Where it came from.
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+    /// When.
+    pub generated_at: String,
+    /// Always null.
+    pub cache_expires_at: Option<String>,
+}
+
+/// `POST /api/v1/streaming/generate` body: a configuration, or `{configuration: …}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct StreamRequest(pub Value);
+
+/// Simple status bodies (`/health`, `/ready`, liveness, readiness).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusBody {
+    /// Status.
+    pub status: String,
+    /// Checked services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub services: Option<Value>,
+    /// Error text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/health`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthReport {
+    /// `healthy`, `warning`, `unhealthy`.
+    pub status: String,
+    /// When.
+    pub timestamp: String,
+    /// Individual checks.
+    #[schema(value_type = Object)]
+    pub checks: Value,
+}

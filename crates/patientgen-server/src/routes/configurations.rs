@@ -1,0 +1,240 @@
+//! Configuration templates: CRUD and validation, scoped to the calling key.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::models::{ConfigurationResponse, ConfigurationTemplate, ErrorResponse, ValidationResult};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, SecondsFormat, Utc};
+use patientgen_core::ScenarioConfig;
+use patientgen_core::data::catalog;
+use patientgen_core::scenario::ValidationOptions;
+use patientgen_storage::{ConfigurationRecord, NewConfiguration};
+use serde_json::{Map, Value};
+
+/// RFC 3339 with microseconds and `Z`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The scenario configuration a stored template describes.
+pub fn scenario_of(record: &ConfigurationRecord) -> Result<ScenarioConfig, String> {
+    let mut map: Map<String, Value> = record.extra.0.as_object().cloned().unwrap_or_default();
+    map.insert("name".into(), Value::from(record.name.clone()));
+    if let Some(d) = &record.description {
+        map.insert("description".into(), Value::from(d.clone()));
+    }
+    map.insert("front_configs".into(), record.front_configs.0.clone());
+    map.insert("facility_configs".into(), record.facility_configs.0.clone());
+    map.insert("injury_distribution".into(), record.injury_distribution.0.clone());
+    map.insert("total_patients".into(), Value::from(record.total_patients));
+    ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
+}
+
+fn template_scenario(t: &ConfigurationTemplate) -> Result<ScenarioConfig, String> {
+    let mut map = t.extra.clone();
+    for key in
+        ["name", "description", "front_configs", "facility_configs", "total_patients", "injury_distribution"]
+    {
+        map.remove(key);
+    }
+    let v = serde_json::to_value(t).map_err(|e| e.to_string())?;
+    for key in
+        ["name", "description", "front_configs", "facility_configs", "total_patients", "injury_distribution"]
+    {
+        if let Some(x) = v.get(key).filter(|x| !x.is_null()) {
+            map.insert(key.into(), x.clone());
+        }
+    }
+    ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
+}
+
+async fn check(
+    state: &AppState,
+    caller: &Caller,
+    t: &ConfigurationTemplate,
+) -> Result<NewConfiguration, ApiError> {
+    if t.total_patients <= 0 {
+        return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
+    }
+    if t.version.is_some_and(|v| v < 1) {
+        return Err(ApiError::unprocessable("version: Input should be greater than or equal to 1"));
+    }
+    if t.name.chars().count() > 255 {
+        return Err(ApiError::unprocessable("name: String should have at most 255 characters"));
+    }
+    if let Some(parent) = &t.parent_config_id
+        && state.store.get_configuration(parent, caller.owner_filter()).await?.is_none()
+    {
+        return Err(ApiError::unprocessable(format!("parent_config_id: configuration {parent} not found")));
+    }
+    let config = template_scenario(t).map_err(ApiError::unprocessable)?;
+    let options = ValidationOptions { max_patients: state.config.max_patients_per_job, fallback_seed: 0 };
+    config.validate(catalog(), options).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let mut extra = t.extra.clone();
+    extra.remove("id");
+    extra.remove("created_at");
+    extra.remove("updated_at");
+    Ok(NewConfiguration {
+        name: t.name.clone(),
+        description: t.description.clone(),
+        front_configs: serde_json::to_value(&t.front_configs).unwrap_or_default(),
+        facility_configs: serde_json::to_value(&t.facility_configs).unwrap_or_default(),
+        injury_distribution: serde_json::to_value(&t.injury_distribution).unwrap_or_default(),
+        total_patients: i32::try_from(t.total_patients).unwrap_or(i32::MAX),
+        version: t.version.map_or(1, |v| i32::try_from(v).unwrap_or(1)),
+        parent_config_id: t.parent_config_id.clone(),
+        extra: Value::Object(extra),
+    })
+}
+
+fn response(r: ConfigurationRecord) -> ConfigurationResponse {
+    ConfigurationResponse {
+        name: r.name,
+        description: r.description,
+        front_configs: r.front_configs.0,
+        facility_configs: r.facility_configs.0,
+        total_patients: r.total_patients,
+        injury_distribution: r.injury_distribution.0,
+        version: r.version,
+        parent_config_id: r.parent_config_id,
+        id: r.id,
+        created_at: rfc3339(r.created_at),
+        updated_at: rfc3339(r.updated_at),
+        extra: r.extra.0.as_object().cloned().unwrap_or_default(),
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Configuration {id} not found"))
+}
+
+/// Creates a template.
+#[utoipa::path(post, path = "/api/v1/configurations/", tag = "configurations", request_body = ConfigurationTemplate,
+    responses((status = 201, description = "Created", body = ConfigurationResponse), (status = 401, description = "No or bad key", body = ErrorResponse), (status = 422, description = "Invalid", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(t): JsonBody<ConfigurationTemplate>,
+) -> Result<(StatusCode, Json<ConfigurationResponse>), ApiError> {
+    caller.require("generate")?;
+    let c = check(&state, &caller, &t).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let record = state.store.insert_configuration(&id, Some(&caller.key.id), &c, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(response(record))))
+}
+
+/// Lists templates (at most 100, by name).
+#[utoipa::path(get, path = "/api/v1/configurations/", tag = "configurations",
+    responses((status = 200, description = "Templates", body = Vec<ConfigurationResponse>), (status = 401, description = "No or bad key", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ConfigurationResponse>>, ApiError> {
+    caller.require("read")?;
+    let rows = state.store.list_configurations(caller.owner_filter(), 100).await?;
+    Ok(Json(rows.into_iter().map(response).collect()))
+}
+
+/// One template.
+#[utoipa::path(get, path = "/api/v1/configurations/{config_id}", tag = "configurations",
+    params(("config_id" = String, Path, description = "Template id")),
+    responses((status = 200, description = "Template", body = ConfigurationResponse), (status = 404, description = "Not found", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(config_id): Path<String>,
+) -> Result<Json<ConfigurationResponse>, ApiError> {
+    caller.require("read")?;
+    let r = state
+        .store
+        .get_configuration(&config_id, caller.owner_filter())
+        .await?
+        .ok_or_else(|| not_found(&config_id))?;
+    Ok(Json(response(r)))
+}
+
+/// Replaces a template.
+#[utoipa::path(put, path = "/api/v1/configurations/{config_id}", tag = "configurations", request_body = ConfigurationTemplate,
+    params(("config_id" = String, Path, description = "Template id")),
+    responses((status = 200, description = "Updated", body = ConfigurationResponse), (status = 404, description = "Not found", body = ErrorResponse), (status = 422, description = "Invalid", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(config_id): Path<String>,
+    JsonBody(t): JsonBody<ConfigurationTemplate>,
+) -> Result<Json<ConfigurationResponse>, ApiError> {
+    caller.require("generate")?;
+    if state.store.get_configuration(&config_id, caller.owner_filter()).await?.is_none() {
+        return Err(not_found(&config_id));
+    }
+    let c = check(&state, &caller, &t).await?;
+    if c.parent_config_id.as_deref() == Some(config_id.as_str()) {
+        return Err(ApiError::unprocessable("parent_config_id: a configuration cannot be its own parent"));
+    }
+    let r = state
+        .store
+        .update_configuration(&config_id, caller.owner_filter(), &c, Utc::now())
+        .await?
+        .ok_or_else(|| not_found(&config_id))?;
+    Ok(Json(response(r)))
+}
+
+/// Deletes a template.
+#[utoipa::path(delete, path = "/api/v1/configurations/{config_id}", tag = "configurations",
+    params(("config_id" = String, Path, description = "Template id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not found", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(config_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("generate")?;
+    if state.store.delete_configuration(&config_id, caller.owner_filter()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&config_id))
+    }
+}
+
+/// Validates a template without saving it.
+#[utoipa::path(post, path = "/api/v1/configurations/validate/", tag = "configurations", request_body = ConfigurationTemplate,
+    responses((status = 200, description = "Validation result", body = ValidationResult), (status = 422, description = "Not a template", body = ErrorResponse)),
+    security(("api_key" = [])))]
+pub async fn validate(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(t): JsonBody<ConfigurationTemplate>,
+) -> Result<Json<ValidationResult>, ApiError> {
+    caller.require("read")?;
+    if t.total_patients <= 0 {
+        return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
+    }
+    let mut errors = Vec::new();
+    let sum: f64 = t.injury_distribution.values().sum();
+    if sum > 110.0 {
+        errors.push("Injury distribution percentages sum to more than 100%".to_string());
+    }
+    if t.front_configs.is_empty() {
+        errors.push("At least one front configuration is required".to_string());
+    }
+    match template_scenario(&t) {
+        Err(e) => errors.push(e),
+        Ok(config) => {
+            let options =
+                ValidationOptions { max_patients: state.config.max_patients_per_job, fallback_seed: 0 };
+            if let Err(e) = config.validate(catalog(), options) {
+                errors.extend(e.0.into_iter().map(|f| format!("{}: {}", f.field, f.message)));
+            }
+        }
+    }
+    Ok(Json(ValidationResult { valid: errors.is_empty(), errors }))
+}

@@ -1,0 +1,94 @@
+//! `patientgen serve` and `patientgen migrate`.
+
+use crate::cli::{DatabaseArgs, LogFormat, ServeArgs};
+use crate::error::{CliError, CliResult};
+use patientgen_server::ServerConfig;
+use patientgen_storage::{PoolSettings, Store};
+use std::time::Duration;
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+pub fn run(args: ServeArgs) -> CliResult {
+    init_logging(args.log_format);
+    if args.job_lease < 2 {
+        return Err(CliError::input("--job-lease must be at least 2 seconds"));
+    }
+    let mut config = ServerConfig {
+        bind: args.bind,
+        database_url: args.database.database_url.clone(),
+        data_dir: args.database.data_dir.clone(),
+        pool: PoolSettings {
+            max_connections: args.pool_size.max(1),
+            acquire_timeout: Duration::from_secs(args.pool_timeout.max(1)),
+            idle_timeout: Some(Duration::from_secs(args.pool_idle_timeout)),
+            max_lifetime: Some(Duration::from_secs(args.pool_max_lifetime)),
+        },
+        workers: args.workers,
+        max_patients_per_job: args.max_patients_per_job.clamp(1, patientgen_core::scenario::MAX_PATIENTS),
+        max_job_runtime: Duration::from_secs(args.max_job_runtime.max(1)),
+        job_lease: Duration::from_secs(args.job_lease),
+        retention: Duration::from_secs(args.retention_hours * 3600),
+        body_limit: args.body_limit,
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        admin_key: args.admin_key.clone(),
+        legacy_api_key: args.legacy_api_key.clone(),
+        demo_key: args.demo_key,
+        cors_origins: args
+            .cors_origins
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        ..ServerConfig::default()
+    };
+    if let Some(t) = args.threads_per_job {
+        config.threads_per_job = t.max(1);
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        config.threads_per_job = cores.checked_div(args.workers).unwrap_or(cores).max(1);
+    }
+    if let Some(id) = args.instance_id {
+        config.instance_id = id;
+    }
+    runtime()?.block_on(patientgen_server::serve(config)).map_err(|e| CliError::Runtime(e.into()))
+}
+
+/// Opens the database the service uses.
+pub async fn open_store(db: &DatabaseArgs) -> CliResult<Store> {
+    let store = Store::connect(
+        db.database_url.as_deref(),
+        &db.data_dir,
+        &PoolSettings { max_connections: 2, ..Default::default() },
+    )
+    .await
+    .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot open the database: {e}")))?;
+    store.migrate().await.map_err(|e| CliError::Runtime(anyhow::anyhow!("migrations failed: {e}")))?;
+    Ok(store)
+}
+
+pub fn migrate(args: DatabaseArgs) -> CliResult {
+    runtime()?.block_on(async {
+        let store = open_store(&args).await?;
+        let applied = store.applied_migrations().await.map_err(|e| CliError::Runtime(e.into()))?;
+        println!(
+            "{} database is at migration {} ({} applied)",
+            store.kind(),
+            applied.last().copied().unwrap_or(0),
+            applied.len()
+        );
+        store.close().await;
+        Ok(())
+    })
+}
