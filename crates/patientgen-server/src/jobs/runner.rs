@@ -20,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 /// Why generation stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ enum Stop {
     Cancelled,
     TimedOut,
     LeaseLost,
+    /// The instance is shutting down; the job goes back to the queue.
+    Shutdown,
 }
 
 /// Shared between the generating thread and the heartbeat task.
@@ -55,8 +58,10 @@ struct Built {
     patients: i64,
 }
 
-/// Runs a claimed job to its end.
-pub async fn run_job(state: AppState, job: JobRecord) {
+/// Runs a claimed job to its end. When `shutdown` fires, generation stops
+/// within a batch and the job is left for [`Workers::shutdown`](super::Workers)
+/// to put back in the queue.
+pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToken) {
     let id = job.job_id.clone();
     let worker = state.config.instance_id.clone();
     let started = Instant::now();
@@ -67,11 +72,23 @@ pub async fn run_job(state: AppState, job: JobRecord) {
         reason: Default::default(),
     });
     let heartbeat = tokio::spawn(heartbeat(state.clone(), job.clone(), control.clone(), started));
+    let watcher = {
+        let control = control.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            control.stop(Stop::Shutdown);
+        })
+    };
     let scratch = state.artifacts.scratch_dir(&id);
     let result = build(&state, &job, &control, &scratch).await;
     heartbeat.abort();
+    watcher.abort();
     let now = Utc::now();
     let outcome = match (result, control.reason()) {
+        (_, Some(Stop::Shutdown)) => {
+            tracing::info!(job = %id, "stopped for shutdown");
+            None
+        }
         (_, Some(Stop::LeaseLost)) => {
             tracing::warn!(job = %id, "lease lost; another instance owns the job now");
             None

@@ -24,12 +24,18 @@ impl Workers {
         Self { shutdown, tasks }
     }
 
-    /// Stops claiming work, abandons running generation and puts this
-    /// instance's running jobs back in the queue for another instance.
+    /// Stops claiming work, stops running generation (within one batch) and
+    /// puts this instance's running jobs back in the queue for another instance.
     pub async fn shutdown(mut self, state: &AppState) {
         self.shutdown.cancel();
-        self.tasks.abort_all();
-        while self.tasks.join_next().await.is_some() {}
+        let drained = tokio::time::timeout(Duration::from_secs(10), async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("workers did not stop within 10 s; abandoning them");
+            self.tasks.abort_all();
+        }
         match state.store.requeue_jobs_of(&state.config.instance_id, Utc::now()).await {
             Ok(n) if n > 0 => tracing::info!(jobs = n, "requeued running jobs for another instance"),
             Ok(_) => {}
@@ -47,9 +53,9 @@ async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
         match state.store.claim_job(&state.config.instance_id, now + lease, now).await {
             Ok(Some(claimed)) => {
                 tracing::info!(job = %claimed.job.job_id, attempt = claimed.job.attempts, "claimed job");
-                tokio::select! {
-                    _ = run_job(state.clone(), claimed.job) => {}
-                    _ = shutdown.cancelled() => return,
+                run_job(state.clone(), claimed.job, shutdown.clone()).await;
+                if shutdown.is_cancelled() {
+                    return;
                 }
                 continue;
             }

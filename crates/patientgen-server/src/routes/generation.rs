@@ -98,7 +98,9 @@ pub async fn create(
             return Err(ApiError::unprocessable("configuration_id: String should have at least 1 character"));
         }
         (Some(_), Some(_)) => {
-            return Err(ApiError::unprocessable("Provide either configuration_id or configuration, not both"));
+            return Err(ApiError::unprocessable(
+                "Provide either configuration_id or configuration, not both",
+            ));
         }
         (None, None) => {
             return Err(ApiError::unprocessable("Either configuration_id or configuration must be provided"));
@@ -108,7 +110,9 @@ pub async fn create(
     let max = i64::from(state.config.max_patients_per_job);
     match req.total_patients {
         Some(n) if n < 1 => {
-            return Err(ApiError::unprocessable("total_patients: Input should be greater than or equal to 1"));
+            return Err(ApiError::unprocessable(
+                "total_patients: Input should be greater than or equal to 1",
+            ));
         }
         Some(n) if n > max => {
             return Err(ApiError::unprocessable(format!(

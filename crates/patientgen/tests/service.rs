@@ -1,0 +1,411 @@
+//! The `patientgen` binary as a service: two instances on one PostgreSQL, a
+//! killed instance's job finished by the next one with identical output,
+//! graceful shutdown, migrations, and the key CLI against both databases.
+
+use serde_json::{Value, json};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "service-test-admin-key";
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_patientgen"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A `patientgen serve` process, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(database_url: Option<&str>, data_dir: &Path, name: &str, extra: &[&str]) -> Server {
+        let port = free_port();
+        let log = std::fs::File::create(data_dir.join(format!("{name}.log"))).expect("log file");
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--instance-id", name]);
+        if !extra.contains(&"--workers") {
+            cmd.args(["--workers", "1"]);
+        }
+        cmd.arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("PATIENTGEN_ADMIN_KEY", ADMIN)
+            .env_remove("API_KEY")
+            .stdout(Stdio::null())
+            .stderr(log);
+        match database_url {
+            Some(url) => cmd.env("DATABASE_URL", url),
+            None => cmd.env_remove("DATABASE_URL"),
+        };
+        let child = cmd.spawn().expect("start patientgen serve");
+        let server = Server { child, url: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if ureq_get(&format!("{}/health", server.url)).is_some() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server {name} did not start; see {}", data_dir.join(format!("{name}.log")).display());
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not stop on SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().expect("client")
+}
+
+fn ureq_get(url: &str) -> Option<String> {
+    client().get(url).send().ok().filter(|r| r.status().is_success()).and_then(|r| r.text().ok())
+}
+
+fn get(server: &Server, path: &str, key: &str) -> (u16, Value) {
+    let r = client().get(format!("{}{path}", server.url)).header("X-API-Key", key).send().expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+fn create_job(server: &Server, body: &Value) -> String {
+    let r = client()
+        .post(format!("{}/api/v1/generation/", server.url))
+        .header("X-API-Key", ADMIN)
+        .json(body)
+        .send()
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 201);
+    r.json::<Value>().expect("json")["job_id"].as_str().expect("id").to_string()
+}
+
+fn wait_until(server: &Server, job: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (_, v) = get(server, &format!("/api/v1/jobs/{job}"), ADMIN);
+        if done(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "job {job} did not reach the expected state: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn finished(v: &Value) -> bool {
+    ["completed", "failed", "cancelled"].contains(&v["status"].as_str().unwrap_or(""))
+}
+
+fn postgres_url() -> String {
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(patientgen_storage::testing::fresh_postgres_url())
+}
+
+fn zip_entry(bytes: &[u8], name: &str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("zip");
+    let mut out = Vec::new();
+    zip.by_name(name).expect("entry").read_to_end(&mut out).expect("read");
+    out
+}
+
+#[test]
+fn two_instances_on_one_postgres_behave_as_one_service() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_url();
+    let a = Server::start(Some(&url), dir.path(), "alpha", &[]);
+    let b = Server::start(Some(&url), dir.path(), "bravo", &[]);
+    let jobs: Vec<String> = (0..4)
+        .map(|i| {
+            create_job(
+                if i % 2 == 0 { &a } else { &b },
+                &json!({ "configuration": { "total_patients": 3000, "seed": i } }),
+            )
+        })
+        .collect();
+    let mut owners = Vec::new();
+    for job in &jobs {
+        // Created on one instance, followed and downloaded through the other.
+        let v = wait_until(&b, job, Duration::from_secs(120), finished);
+        assert_eq!(v["status"], "completed", "{v}");
+        assert_eq!(v["attempts"], 1, "run exactly once");
+        let (_, same) = get(&a, &format!("/api/v1/jobs/{job}"), ADMIN);
+        assert_eq!(same["summary"], v["summary"]);
+        let zip = client()
+            .get(format!("{}/api/v1/downloads/{job}", a.url))
+            .header("X-API-Key", ADMIN)
+            .send()
+            .expect("download")
+            .bytes()
+            .expect("body");
+        let patients: Vec<Value> = serde_json::from_slice(&zip_entry(&zip, "patients.json")).expect("json");
+        assert_eq!(patients.len(), 3000);
+        owners.push(v["summary"]["seed"].clone());
+    }
+    assert_eq!(owners.len(), 4);
+    // Both instances see the same job list.
+    assert_eq!(get(&a, "/api/v1/jobs/", ADMIN).1, get(&b, "/api/v1/jobs/", ADMIN).1);
+}
+
+#[test]
+fn a_killed_instances_job_is_finished_by_the_next_with_the_same_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_url();
+    let mut first = Server::start(Some(&url), dir.path(), "first", &["--job-lease", "2"]);
+    let job = create_job(
+        &first,
+        &json!({ "configuration": { "total_patients": 150_000, "seed": 99 }, "output_formats": ["json"] }),
+    );
+    wait_until(&first, &job, Duration::from_secs(60), |v| {
+        v["progress_details"]["patients_generated"].as_i64().unwrap_or(0) > 0
+    });
+    first.kill();
+    let second = Server::start(Some(&url), dir.path(), "second", &["--job-lease", "2"]);
+    let v = wait_until(&second, &job, Duration::from_secs(300), finished);
+    assert_eq!(v["status"], "completed", "{v}");
+    assert_eq!(v["attempts"], 2, "claimed again after the lease expired");
+    // The result is exactly what the scenario and seed give.
+    let zip = client()
+        .get(format!("{}/api/v1/downloads/{job}", second.url))
+        .header("X-API-Key", ADMIN)
+        .send()
+        .expect("download")
+        .bytes()
+        .expect("body");
+    let manifest: Value = serde_json::from_slice(&zip_entry(&zip, "manifest.json")).expect("manifest");
+    let scenario = dir.path().join("scenario.json");
+    std::fs::write(&scenario, manifest["scenario"].to_string()).expect("write scenario");
+    let out = dir.path().join("cli.json");
+    let status = Command::new(bin())
+        .args(["generate", "-q", "--json-envelope", "array", "-f", "json", "--scenario"])
+        .arg(&scenario)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("cli");
+    assert!(status.success());
+    assert!(
+        std::fs::read(&out).expect("cli output") == zip_entry(&zip, "patients.json"),
+        "re-run differs from a direct generation"
+    );
+}
+
+#[test]
+fn graceful_shutdown_requeues_running_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start(None, dir.path(), "solo", &[]);
+    let job = create_job(
+        &server,
+        &json!({ "configuration": { "total_patients": 1_000_000, "seed": 5 }, "output_formats": ["fhir"] }),
+    );
+    wait_until(&server, &job, Duration::from_secs(60), |v| v["status"] == "running");
+    server.terminate();
+    let idle = Server::start(None, dir.path(), "idle", &["--workers", "0"]);
+    let (_, v) = get(&idle, &format!("/api/v1/jobs/{job}"), ADMIN);
+    assert_eq!(v["status"], "pending", "{v}");
+}
+
+fn keys(db: &[String], args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .arg("keys")
+        .args(args)
+        .args(db)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run keys");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn key_cli_round_trip(db: Vec<String>, server: &Server) {
+    let (ok, out, err) = keys(
+        &db,
+        &[
+            "create",
+            "--name",
+            "Exercise Bravo",
+            "--email",
+            "ops@example.org",
+            "--minute",
+            "30",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(ok, "{err}");
+    let created: Value = serde_json::from_str(&out).expect("json");
+    let key = created["key"].as_str().expect("key").to_string();
+    let id = created["id"].as_str().expect("id").to_string();
+    assert!(key.starts_with("sk_live_"));
+    assert_eq!(created["limits"]["requests_per_minute"], 30);
+    assert_eq!(created["limits"]["requests_per_day"], "Unlimited");
+    assert_eq!(get(server, "/api/v1/jobs/", &key).0, 200);
+
+    let (_, out, _) = keys(&db, &["list", "--format", "json", "--search", "bravo"]);
+    let list: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert!(!out.contains(&key), "list never shows the key");
+    let (_, csv, _) = keys(&db, &["list", "--format", "csv"]);
+    assert!(csv.starts_with(
+        "ID,Key Prefix,Name,Email,Active,Demo,Created,Expires,Last Used,Total Requests,Daily Requests"
+    ));
+    let (_, table, _) = keys(&db, &["show", &id[..8]]);
+    assert!(table.contains("Exercise Bravo") && table.contains("active"));
+    let (_, json_show, _) = keys(&db, &["show", &key, "--format", "json"]);
+    assert_eq!(serde_json::from_str::<Value>(&json_show).expect("json")["id"], id.as_str());
+
+    // Deactivation reaches the running server at once.
+    assert!(keys(&db, &["deactivate", &id]).0);
+    let (status, v) = get(server, "/api/v1/jobs/", &key);
+    assert_eq!((status, v["detail"].as_str()), (401, Some("API key is inactive")));
+    assert!(keys(&db, &["deactivate", &id]).1.contains("already inactive"));
+    assert!(keys(&db, &["activate", &id]).0);
+    assert_eq!(get(server, "/api/v1/jobs/", &key).0, 200);
+
+    let (ok, out, _) = keys(&db, &["limits", &id, "--patients", "5"]);
+    assert!(ok && out.contains("1000 → 5"), "{out}");
+    let r = client()
+        .post(format!("{}/api/v1/generation/", server.url))
+        .header("X-API-Key", &key)
+        .json(&json!({"configuration": {"total_patients": 6}}))
+        .send()
+        .expect("r");
+    assert_eq!(r.status().as_u16(), 400);
+    let (ok, out, _) = keys(&db, &["extend", &id, "--days", "30"]);
+    assert!(ok && out.contains("Never to"), "{out}");
+    let (_, usage, _) = keys(&db, &["usage", &id, "--format", "json"]);
+    assert_eq!(serde_json::from_str::<Value>(&usage).expect("json")["key_id"], id.as_str());
+    let (_, stats, _) = keys(&db, &["stats", "--days", "7", "--format", "json"]);
+    let stats: Value = serde_json::from_str(&stats).expect("json");
+    assert_eq!(stats["period_days"], 7);
+    assert!(stats["statistics"]["total_keys"].as_i64().unwrap_or(0) >= 2);
+
+    // Rotation: the new key works at once, the old one until the grace period ends.
+    let (ok, out, err) = keys(&db, &["rotate", &id, "--grace", "2s", "--format", "json"]);
+    assert!(ok, "{err}");
+    let rotated: Value = serde_json::from_str(&out).expect("json");
+    let new_key = rotated["key"].as_str().expect("key").to_string();
+    assert_eq!(rotated["limits"]["patients_per_request"], 5);
+    assert_eq!(get(server, "/api/v1/jobs/", &new_key).0, 200);
+    assert_eq!(get(server, "/api/v1/jobs/", &key).0, 200);
+    std::thread::sleep(Duration::from_millis(2200));
+    let (status, v) = get(server, "/api/v1/jobs/", &key);
+    assert_eq!((status, v["detail"].as_str()), (401, Some("API key has expired")));
+    assert_eq!(get(server, "/api/v1/jobs/", &new_key).0, 200);
+
+    // Import an existing plaintext key (stored hashed).
+    let legacy = "DEMO_legacy_key_from_upstream_0001";
+    let out = Command::new(bin())
+        .args(["keys", "import", "--name", "Imported", "--key-env", "LEGACY_KEY"])
+        .args(&db)
+        .env("LEGACY_KEY", legacy)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("import");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(get(server, "/api/v1/jobs/", legacy).0, 200);
+    let (ok, _, err) = keys(&db, &["import", "--name", "Again", "--key", legacy]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = keys(
+        &db,
+        &[
+            "import",
+            "--name",
+            "Broken",
+            "--key",
+            "sk_live_0000000000000000000000000000000000000000000_zzzzzz",
+        ],
+    );
+    assert!(!ok && err.contains("checksum"), "{err}");
+
+    let (_, out, _) = keys(&db, &["cleanup", "--dry-run"]);
+    assert!(out.contains("Exercise Bravo") && out.contains("dry run"), "{out}");
+    let (_, out, _) = keys(&db, &["cleanup"]);
+    assert!(out.contains("1 expired key(s) deleted"), "{out}");
+    let (ok, _, err) = keys(&db, &["show", &id]);
+    assert!(!ok && err.contains("no API key matches"));
+    let (_, out, _) = keys(&db, &["list", "--format", "json"]);
+    let imported = serde_json::from_str::<Value>(&out)
+        .expect("json")
+        .as_array()
+        .and_then(|l| l.iter().find(|k| k["name"] == "Imported").cloned())
+        .expect("imported key");
+    let (ok, _, err) = keys(&db, &["delete", imported["id"].as_str().unwrap_or_default()]);
+    assert!(!ok && err.contains("--confirm"), "{err}");
+    assert!(keys(&db, &["delete", "--confirm", imported["id"].as_str().unwrap_or_default()]).0);
+    assert_eq!(get(server, "/api/v1/jobs/", legacy).0, 401);
+    // Bad input.
+    let (ok, _, err) = keys(&db, &["create", "--name", "x", "--scopes", "root"]);
+    assert!(!ok && err.contains("unknown scope"));
+    let (ok, _, err) = keys(&db, &["rotate", &id, "--grace", "soon"]);
+    assert!(!ok && err.contains("duration"), "{err}");
+}
+
+#[test]
+fn key_cli_on_the_embedded_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(None, dir.path(), "keys-sqlite", &[]);
+    key_cli_round_trip(vec!["--data-dir".into(), dir.path().display().to_string()], &server);
+}
+
+#[test]
+fn key_cli_on_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_url();
+    let server = Server::start(Some(&url), dir.path(), "keys-pg", &[]);
+    key_cli_round_trip(vec!["--database-url".into(), url], &server);
+}
+
+#[test]
+fn migrate_runs_twice_on_both_databases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_url();
+    for db in [
+        vec!["--data-dir".to_string(), dir.path().display().to_string()],
+        vec!["--database-url".to_string(), url],
+    ] {
+        for _ in 0..2 {
+            let out = Command::new(bin())
+                .arg("migrate")
+                .args(&db)
+                .env_remove("DATABASE_URL")
+                .output()
+                .expect("migrate");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(String::from_utf8_lossy(&out.stdout).contains("(1 applied)"));
+        }
+    }
+    let out =
+        Command::new(bin()).args(["migrate", "--database-url", "mysql://nope"]).output().expect("migrate");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL must start with"));
+}
