@@ -391,6 +391,14 @@ impl Store {
         Ok(())
     }
 
+    /// The key revision: bumped (by database triggers) on every change to a key
+    /// that affects authentication or limits, whoever makes it.
+    pub async fn key_revision(&self) -> StorageResult<i64> {
+        let sql = "SELECT revision FROM api_key_revision WHERE id = 1";
+        let row: Option<(i64,)> = on_pool!(self, |pool| sqlx::query_as(sql).fetch_optional(pool).await?);
+        Ok(row.map_or(0, |r| r.0))
+    }
+
     /// Expired keys (for cleanup).
     pub async fn expired_keys(&self, now: DateTime<Utc>) -> StorageResult<Vec<ApiKeyRecord>> {
         let sql = concat!(

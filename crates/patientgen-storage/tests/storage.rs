@@ -82,6 +82,43 @@ async fn keys_are_found_by_hash_only() {
 }
 
 #[tokio::test]
+async fn key_changes_bump_the_revision_but_usage_does_not() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        let key = NewApiKey {
+            id: uuid::Uuid::new_v4().to_string(),
+            key_hash: "c".repeat(64),
+            key_prefix: "sk_live_cccc".into(),
+            name: "Revision".into(),
+            email: None,
+            is_demo: false,
+            scopes: "read".into(),
+            limits: KeyLimits::default(),
+            expires_at: None,
+            metadata: serde_json::json!({}),
+        };
+        let r0 = store.key_revision().await.expect("revision");
+        store.insert_key(&key, now).await.expect("insert");
+        let r1 = store.key_revision().await.expect("revision");
+        assert!(r1 > r0, "insert bumps");
+        store.add_key_usage(&key.id, 1, 5, now, now).await.expect("usage");
+        assert_eq!(store.key_revision().await.expect("revision"), r1, "usage does not bump");
+        store.set_key_active(&key.id, false, now).await.expect("deactivate");
+        let r2 = store.key_revision().await.expect("revision");
+        assert!(r2 > r1, "deactivation bumps");
+        store.set_key_limits(&key.id, &KeyLimits::demo(), now).await.expect("limits");
+        let r3 = store.key_revision().await.expect("revision");
+        assert!(r3 > r2, "limits bump");
+        store.set_key_expiry(&key.id, Some(now), now).await.expect("expiry");
+        let r4 = store.key_revision().await.expect("revision");
+        assert!(r4 > r3, "expiry bumps");
+        store.delete_key(&key.id).await.expect("delete");
+        assert!(store.key_revision().await.expect("revision") > r4, "delete bumps");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn configurations_are_scoped_to_their_owner() {
     each_backend(async |store| {
         let now = Utc::now();
