@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use patientgen_storage::{ApiKeyRecord, KeyLimits, NewApiKey, StorageError, Store};
 use rand::TryRng;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BODY_LEN: usize = 43;
@@ -103,7 +104,7 @@ pub fn display_prefix(key: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The key.
-    pub key: ApiKeyRecord,
+    pub key: Arc<ApiKeyRecord>,
 }
 
 impl Caller {
@@ -127,8 +128,13 @@ impl Caller {
     }
 }
 
-/// Authenticates a key value: `Ok(record)` or the 401/503 to send.
-pub async fn authenticate(store: &Store, value: &str, now: DateTime<Utc>) -> Result<ApiKeyRecord, ApiError> {
+/// Authenticates a key value: `Ok(record)` or the 401/503 to send. A key seen
+/// before comes from the [key cache](crate::keycache) without a query.
+pub async fn authenticate(
+    state: &AppState,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<Arc<ApiKeyRecord>, ApiError> {
     let invalid = || ApiError::unauthorized("Invalid or inactive API key", "invalid");
     if value.is_empty() {
         return Err(ApiError::unauthorized("Missing API Key", "missing"));
@@ -136,14 +142,24 @@ pub async fn authenticate(store: &Store, value: &str, now: DateTime<Utc>) -> Res
     if value.len() > 256 || (looks_generated(value) && !checksum_valid(value)) {
         return Err(invalid());
     }
-    let record = store.find_key_by_hash(&hash_key(value)).await.map_err(|e| {
-        tracing::error!(error = %e, "API key lookup failed");
-        ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "Database lookup failed. Service temporarily unavailable.",
-        )
-        .with_header(axum::http::header::RETRY_AFTER, "5")
-    })?;
+    let hash = hash_key(value);
+    let record = match state.keys.get(&hash) {
+        Some(cached) => cached,
+        None => {
+            let generation = state.keys.generation();
+            let found = state.store.find_key_by_hash(&hash).await.map_err(|e| {
+                tracing::error!(error = %e, "API key lookup failed");
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "Database lookup failed. Service temporarily unavailable.",
+                )
+                .with_header(axum::http::header::RETRY_AFTER, "5")
+            })?;
+            let found = found.map(Arc::new);
+            state.keys.insert(hash, generation, found.clone());
+            found
+        }
+    };
     let Some(record) = record else { return Err(invalid()) };
     if !record.is_active {
         return Err(ApiError::unauthorized("API key is inactive", "inactive"));
@@ -158,12 +174,20 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The gate has authenticated (and counted) the request already.
+        if let Some(Authenticated(outcome)) = parts.extensions.get::<Authenticated>() {
+            return outcome.clone();
+        }
         let value = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
-        let key = authenticate(&state.store, value, Utc::now()).await;
+        let key = authenticate(state, value, state.clock.now()).await;
         crate::metrics::auth_outcome(key.as_ref().map_or_else(|e| e.status.as_u16(), |_| 200));
         Ok(Caller { key: key? })
     }
 }
+
+/// The gate's verdict on a request's key, kept in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Result<Caller, ApiError>);
 
 /// Makes sure a key with this plaintext exists (hashed), with the given
 /// settings; used for the bootstrap admin key and the demo key.

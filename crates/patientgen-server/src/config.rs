@@ -46,6 +46,19 @@ pub struct ServerConfig {
     pub instance_id: String,
     /// PBKDF2 iterations for job encryption (≥ 600,000 outside tests).
     pub encryption_iterations: u32,
+    /// `redis://…`: rate limits shared by every instance; in-process when `None`.
+    pub redis_url: Option<String>,
+    /// Prefix of this service's Redis keys.
+    pub redis_prefix: String,
+    /// How often the key revision is polled: key changes reach this instance
+    /// within this time.
+    pub key_refresh_interval: Duration,
+    /// How often usage counters are written to the database.
+    pub usage_flush_interval: Duration,
+    /// Keys whose rate-limit counters the in-process limiter keeps at most.
+    pub limiter_max_keys: usize,
+    /// Key lookups the key cache keeps at most.
+    pub key_cache_capacity: u64,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +84,12 @@ impl Default for ServerConfig {
             cors_origins: vec!["http://localhost:3000".into(), "http://localhost:8000".into()],
             instance_id: default_instance_id(),
             encryption_iterations: patientgen_crypto::DEFAULT_ITERATIONS,
+            redis_url: None,
+            redis_prefix: "patientgen".into(),
+            key_refresh_interval: Duration::from_millis(250),
+            usage_flush_interval: Duration::from_secs(1),
+            limiter_max_keys: 100_000,
+            key_cache_capacity: 100_000,
         }
     }
 }

@@ -2,19 +2,26 @@
 //! database with a worker pool per instance, API keys, OpenAPI and metrics.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod jobs;
+pub mod keycache;
+pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod routes;
 pub mod state;
+pub mod usage;
 
 pub use config::ServerConfig;
 pub use state::AppState;
 
+use clock::Clock;
 use patientgen_storage::{KeyLimits, StorageError, Store};
+use std::sync::Arc;
 
 /// Errors starting the service.
 #[derive(Debug, thiserror::Error)]
@@ -25,14 +32,30 @@ pub enum ServeError {
     /// Binding or serving.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    /// A setting that cannot work.
+    #[error("configuration error: {0}")]
+    Config(String),
 }
 
 /// Connects, migrates and makes sure the bootstrap keys exist.
 pub async fn build_state(config: ServerConfig) -> Result<AppState, ServeError> {
+    build_state_with_clock(config, Arc::new(clock::SystemClock)).await
+}
+
+/// [`build_state`] with another time source (tests stand at chosen instants).
+pub async fn build_state_with_clock(
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, ServeError> {
+    let limiter =
+        limits::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
+            .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
     let store = Store::connect(config.database_url.as_deref(), &config.data_dir, &config.pool).await?;
     store.migrate().await?;
     ensure_bootstrap_keys(&store, &config).await?;
-    Ok(AppState::new(config, store, metrics::install()))
+    let state = AppState::new(config, store, metrics::install(), limiter, clock);
+    state.keys.observe_revision(state.store.key_revision().await?);
+    Ok(state)
 }
 
 /// The admin key from `PATIENTGEN_ADMIN_KEY`, upstream's `API_KEY`, and the demo
@@ -92,13 +115,67 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let workers = jobs::Workers::start(&state);
-    let retention = jobs::spawn_retention(state.clone());
+    let background = [
+        jobs::spawn_retention(state.clone()),
+        spawn_key_watcher(state.clone()),
+        spawn_usage_flusher(state.clone()),
+        spawn_redis_watcher(state.clone()),
+    ];
     let app = routes::router(state.clone());
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
-    retention.abort();
+    for task in background {
+        task.abort();
+    }
     workers.shutdown(&state).await;
+    match state.usage.flush(&state.store).await {
+        Ok(n) => tracing::debug!(batches = n, "usage written"),
+        Err(e) => {
+            tracing::error!(error = %e, batches = state.usage.waiting(), "usage could not be written at shutdown")
+        }
+    }
     state.store.close().await;
     Ok(())
+}
+
+/// Polls the key revision so key changes made anywhere reach this instance
+/// within `key_refresh_interval`.
+fn spawn_key_watcher(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(state.config.key_refresh_interval).await;
+            match state.store.key_revision().await {
+                Ok(revision) => {
+                    failing = false;
+                    if state.keys.observe_revision(revision) {
+                        tracing::debug!(revision, "API keys changed; cache cleared");
+                    }
+                }
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "cannot read the key revision; keeping cached keys");
+                }
+                Err(_) => {}
+            }
+        }
+    })
+}
+
+/// Writes usage counters every `usage_flush_interval`.
+fn spawn_usage_flusher(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(state.config.usage_flush_interval).await;
+            if let Err(e) = state.usage.flush(&state.store).await {
+                tracing::warn!(error = %e, "usage counters not written yet; will retry");
+            }
+        }
+    })
+}
+
+/// Watches Redis while the limiter is degraded (no-op without Redis).
+fn spawn_redis_watcher(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move { state.limiter.watch_redis(std::time::Duration::from_millis(500)).await })
 }
 
 async fn shutdown_signal() {

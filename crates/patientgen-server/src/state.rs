@@ -1,11 +1,15 @@
 //! Shared state of the service.
 
+use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::keycache::KeyCache;
+use crate::limits::Limiter;
+use crate::usage::UsageRecorder;
 use metrics_exporter_prometheus::PrometheusHandle;
 use patientgen_storage::{ArtifactStore, Store};
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// Cloneable handle to everything a request or worker needs.
@@ -26,12 +30,27 @@ pub struct Inner {
     pub wake_workers: Notify,
     /// Start time.
     pub started: Instant,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+    /// API keys by hash.
+    pub keys: KeyCache,
+    /// Per-key rate limits and quotas.
+    pub limiter: Limiter,
+    /// Usage counters waiting to be written.
+    pub usage: UsageRecorder,
 }
 
 impl AppState {
     /// Builds the state.
-    pub fn new(config: ServerConfig, store: Store, metrics: PrometheusHandle) -> Self {
+    pub fn new(
+        config: ServerConfig,
+        store: Store,
+        metrics: PrometheusHandle,
+        limiter: Limiter,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let artifacts = ArtifactStore::for_store(&store);
+        let keys = KeyCache::new(config.key_cache_capacity, Duration::from_secs(300));
         Self(Arc::new(Inner {
             config,
             store,
@@ -39,6 +58,10 @@ impl AppState {
             metrics,
             wake_workers: Notify::new(),
             started: Instant::now(),
+            clock,
+            keys,
+            limiter,
+            usage: UsageRecorder::default(),
         }))
     }
 }

@@ -203,9 +203,9 @@ async fn authentication_and_scopes() {
         .await
         .expect("q")
         .expect("key");
+    assert_eq!(s.json("/api/v1/jobs/", &k).await.0, 200, "the key is cached now");
     s.state.store.set_key_active(&record.id, false, chrono::Utc::now()).await.expect("deactivate");
-    let r = s.get("/api/v1/jobs/", Some(&k)).send().await.expect("request");
-    assert_eq!(r.headers()["x-key-status"], "inactive");
+    let (r, _) = s.until_status("/api/v1/jobs/", &k, 401, Some("inactive")).await;
     assert_eq!(r.json::<Value>().await.expect("json")["detail"], "API key is inactive");
     s.state.store.set_key_active(&record.id, true, chrono::Utc::now()).await.expect("activate");
     s.state
@@ -217,7 +217,7 @@ async fn authentication_and_scopes() {
         )
         .await
         .expect("expire");
-    let r = s.get("/api/v1/jobs/", Some(&k)).send().await.expect("request");
+    let (r, _) = s.until_status("/api/v1/jobs/", &k, 401, Some("expired")).await;
     assert_eq!(r.json::<Value>().await.expect("json")["detail"], "API key has expired");
     // A future expiry works (upstream answered 503 for any key with an expiry).
     s.state
@@ -225,7 +225,7 @@ async fn authentication_and_scopes() {
         .set_key_expiry(&record.id, Some(chrono::Utc::now() + chrono::Duration::days(1)), chrono::Utc::now())
         .await
         .expect("extend");
-    assert_eq!(s.json("/api/v1/jobs/", &k).await.0, 200);
+    s.until_status("/api/v1/jobs/", &k, 200, None).await;
     // Per-request patient limit with upstream's headers.
     let small =
         s.key("generate,read", KeyLimits { max_patients_per_request: 50, ..KeyLimits::default() }).await;

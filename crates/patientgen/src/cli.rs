@@ -112,6 +112,18 @@ pub struct ServeArgs {
     /// This instance's name in job leases (default: host-pid-random).
     #[arg(long, env = "PATIENTGEN_INSTANCE_ID", value_name = "NAME")]
     pub instance_id: Option<String>,
+    /// Redis for rate limits shared by every instance (in-process limits without it).
+    #[arg(long, env = "REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// Prefix of this service's Redis keys.
+    #[arg(long, env = "PATIENTGEN_REDIS_PREFIX", default_value = "patientgen", value_name = "TEXT")]
+    pub redis_prefix: String,
+    /// How often key changes are picked up (key revocation reaches this instance within it).
+    #[arg(long, env = "PATIENTGEN_KEY_REFRESH_MS", default_value_t = 250, value_name = "MS")]
+    pub key_refresh_ms: u64,
+    /// How often usage counters are written to the database.
+    #[arg(long, env = "PATIENTGEN_USAGE_FLUSH_MS", default_value_t = 1000, value_name = "MS")]
+    pub usage_flush_ms: u64,
     /// Log format.
     #[arg(long, env = "PATIENTGEN_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

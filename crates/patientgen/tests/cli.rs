@@ -380,3 +380,85 @@ fn stats_and_summary_report_counts_and_timings() {
     assert_eq!(s["outcomes"]["DOW"]["count"], 1);
     assert_eq!(s["outcomes"]["REMAINS_ROLE4"]["count"], 1);
 }
+
+/// `patientgen keys …` on the embedded database, for the outputs the service
+/// tests do not read: tables, filters, demo keys, expiry and the statistics.
+#[test]
+fn key_commands_print_tables_and_filter() {
+    let dir = TempDir::new().expect("tempdir");
+    let db = ["--data-dir", dir.path().to_str().expect("utf-8 path")];
+    let keys = |args: &[&str]| {
+        let out =
+            patientgen().arg("keys").args(args).args(db).env_remove("DATABASE_URL").output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let demo = keys(&[
+        "create",
+        "--name",
+        "Demo Desk",
+        "--email",
+        "d@example.org",
+        "--demo",
+        "--expires-days",
+        "10",
+    ]);
+    for line in [
+        "Type:                demo",
+        "Patients/request:    50",
+        "Requests/minute:     10",
+        "Requests/day:        100",
+    ] {
+        assert!(demo.contains(line), "{line} missing:\n{demo}");
+    }
+    let key_line = demo.lines().find(|l| l.starts_with("API key: sk_demo_")).expect("the key is shown once");
+    assert!(demo.contains("cannot be shown again"));
+    let live: serde_json::Value = serde_json::from_str(&keys(&[
+        "create",
+        "--name",
+        "Field Live",
+        "--patients-per-day",
+        "5000",
+        "--format",
+        "json",
+    ]))
+    .expect("json");
+    assert_eq!(live["limits"]["requests_per_hour"], 1000);
+    let live_id = live["id"].as_str().expect("id");
+
+    let table = keys(&["list"]);
+    assert!(table.starts_with("ID        KEY"), "{table}");
+    assert!(table.contains("Demo Desk") && table.contains("Field Live") && table.contains("2 key(s)"));
+    assert!(!table.contains(&key_line["API key: ".len()..]), "lists never show a key");
+    let demos: serde_json::Value =
+        serde_json::from_str(&keys(&["list", "--demo", "--format", "json"])).expect("json");
+    assert_eq!(demos.as_array().map(Vec::len), Some(1));
+    assert_eq!(demos[0]["name"], "Demo Desk");
+    assert!(demos[0]["expires_at"].is_string());
+    keys(&["deactivate", live_id]);
+    let active = keys(&["list", "--active", "--format", "csv"]);
+    assert_eq!(active.lines().count(), 2, "{active}");
+    assert!(active.contains("Demo Desk,d@example.org,Yes,Yes"), "{active}");
+
+    let usage = keys(&["usage", live_id]);
+    assert!(
+        usage.contains("Requests today:      0 of unlimited")
+            && usage.contains("Patients today:      0 of 5000"),
+        "{usage}"
+    );
+    let stats = keys(&["stats", "--days", "3"]);
+    assert!(stats.contains("Keys:                2 (1 active, 1 demo, 1 live)"), "{stats}");
+    assert!(stats.contains("Used in 3 days:      0"), "{stats}");
+    let limits = keys(&["limits", live_id, "--daily", "5", "--minute", "2"]);
+    assert!(
+        limits.contains("requests/minute  60 → 2") && limits.contains("requests/day     unlimited → 5"),
+        "{limits}"
+    );
+    let extended = keys(&["extend", live_id, "--days", "3"]);
+    assert!(extended.contains("from Never to"), "{extended}");
+    let shown = keys(&["show", live_id]);
+    assert!(
+        shown.contains("Status:              inactive") && shown.contains("Requests/day:        5"),
+        "{shown}"
+    );
+}

@@ -231,6 +231,15 @@ fn graceful_shutdown_requeues_running_jobs() {
     assert_eq!(v["status"], "pending", "{v}");
 }
 
+/// Polls `done` until it holds; fails if that takes a second or more.
+fn within_a_second(done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(1), "the change did not reach the server within 1 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn keys(db: &[String], args: &[&str]) -> (bool, String, String) {
     let out = Command::new(bin())
         .arg("keys")
@@ -283,27 +292,42 @@ fn key_cli_round_trip(db: Vec<String>, server: &Server) {
     let (_, json_show, _) = keys(&db, &["show", &key, "--format", "json"]);
     assert_eq!(serde_json::from_str::<Value>(&json_show).expect("json")["id"], id.as_str());
 
-    // Deactivation reaches the running server at once.
+    // Changes reach the running server within a second.
     assert!(keys(&db, &["deactivate", &id]).0);
-    let (status, v) = get(server, "/api/v1/jobs/", &key);
-    assert_eq!((status, v["detail"].as_str()), (401, Some("API key is inactive")));
+    within_a_second(|| {
+        let (status, v) = get(server, "/api/v1/jobs/", &key);
+        (status, v["detail"].as_str()) == (401, Some("API key is inactive"))
+    });
     assert!(keys(&db, &["deactivate", &id]).1.contains("already inactive"));
     assert!(keys(&db, &["activate", &id]).0);
-    assert_eq!(get(server, "/api/v1/jobs/", &key).0, 200);
+    within_a_second(|| get(server, "/api/v1/jobs/", &key).0 == 200);
 
     let (ok, out, _) = keys(&db, &["limits", &id, "--patients", "5"]);
     assert!(ok && out.contains("1000 → 5"), "{out}");
-    let r = client()
-        .post(format!("{}/api/v1/generation/", server.url))
-        .header("X-API-Key", &key)
-        .json(&json!({"configuration": {"total_patients": 6}}))
-        .send()
-        .expect("r");
-    assert_eq!(r.status().as_u16(), 400);
+    within_a_second(|| {
+        let r = client()
+            .post(format!("{}/api/v1/generation/", server.url))
+            .header("X-API-Key", &key)
+            .json(&json!({"configuration": {"total_patients": 6}}))
+            .send()
+            .expect("r");
+        r.status().as_u16() == 400 && r.headers()["x-patient-limit"] == "5"
+    });
     let (ok, out, _) = keys(&db, &["extend", &id, "--days", "30"]);
     assert!(ok && out.contains("Never to"), "{out}");
-    let (_, usage, _) = keys(&db, &["usage", &id, "--format", "json"]);
-    assert_eq!(serde_json::from_str::<Value>(&usage).expect("json")["key_id"], id.as_str());
+    // The server writes usage about once a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let usage = loop {
+        let (_, usage, _) = keys(&db, &["usage", &id, "--format", "json"]);
+        let usage: Value = serde_json::from_str(&usage).expect("json");
+        if usage["usage"]["total_requests"].as_i64().unwrap_or(0) >= 3 || Instant::now() > deadline {
+            break usage;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(usage["key_id"], id.as_str());
+    assert!(usage["usage"]["total_requests"].as_i64().unwrap_or(0) >= 3, "{usage}");
+    assert_eq!(usage["limits"]["patients_per_request"], 5);
     let (_, stats, _) = keys(&db, &["stats", "--days", "7", "--format", "json"]);
     let stats: Value = serde_json::from_str(&stats).expect("json");
     assert_eq!(stats["period_days"], 7);
@@ -362,7 +386,7 @@ fn key_cli_round_trip(db: Vec<String>, server: &Server) {
     let (ok, _, err) = keys(&db, &["delete", imported["id"].as_str().unwrap_or_default()]);
     assert!(!ok && err.contains("--confirm"), "{err}");
     assert!(keys(&db, &["delete", "--confirm", imported["id"].as_str().unwrap_or_default()]).0);
-    assert_eq!(get(server, "/api/v1/jobs/", legacy).0, 401);
+    within_a_second(|| get(server, "/api/v1/jobs/", legacy).0 == 401);
     // Bad input.
     let (ok, _, err) = keys(&db, &["create", "--name", "x", "--scopes", "root"]);
     assert!(!ok && err.contains("unknown scope"));
@@ -401,11 +425,111 @@ fn migrate_runs_twice_on_both_databases() {
                 .output()
                 .expect("migrate");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            assert!(String::from_utf8_lossy(&out.stdout).contains("(1 applied)"));
+            assert!(String::from_utf8_lossy(&out.stdout).contains("(2 applied)"));
         }
     }
     let out =
         Command::new(bin()).args(["migrate", "--database-url", "mysql://nope"]).output().expect("migrate");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL must start with"));
+}
+
+/// A `redis-server` of the test's own, killed when dropped.
+struct OwnRedis {
+    child: Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> OwnRedis {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed for this test (apt-get install redis-server)");
+        let redis = OwnRedis { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis.cli(&["PING"]) != "PONG" {
+            assert!(Instant::now() < deadline, "redis-server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        redis
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn text(server: &Server, path: &str) -> String {
+    client().get(format!("{}{path}", server.url)).send().and_then(|r| r.text()).unwrap_or_default()
+}
+
+#[test]
+fn a_redis_outage_degrades_to_in_process_limits_and_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let server = Server::start(None, dir.path(), "redis-outage", &["--redis-url", &url]);
+    let db = vec!["--data-dir".to_string(), dir.path().display().to_string()];
+    let (ok, out, err) = keys(&db, &["create", "--name", "Outage", "--format", "json"]);
+    assert!(ok, "{err}");
+    let key = serde_json::from_str::<Value>(&out).expect("json")["key"].as_str().expect("key").to_string();
+
+    assert_eq!(get(&server, "/api/v1/jobs/", &key).0, 200);
+    let health: Value = serde_json::from_str(&text(&server, "/health")).expect("health");
+    assert_eq!(
+        (health["status"].as_str(), health["services"]["redis"].as_bool()),
+        (Some("healthy"), Some(true))
+    );
+    assert!(!redis.cli(&["--scan", "--pattern", "patientgen:rl:*"]).is_empty(), "counts are kept in Redis");
+
+    // Redis goes away: requests still succeed, limited by this instance.
+    redis.stop();
+    for _ in 0..5 {
+        assert_eq!(get(&server, "/api/v1/jobs/", &key).0, 200);
+    }
+    let health: Value = serde_json::from_str(&text(&server, "/health")).expect("health");
+    assert_eq!(
+        (health["status"].as_str(), health["services"]["redis"].as_bool()),
+        (Some("degraded"), Some(false))
+    );
+    let (_, full) = get(&server, "/api/v1/health", ADMIN);
+    assert_eq!(full["checks"]["rate_limiter"]["status"], "degraded");
+    assert!(text(&server, "/metrics").contains("rate_limiter_degraded 1"));
+    let log = std::fs::read_to_string(dir.path().join("redis-outage.log")).expect("log");
+    assert_eq!(log.matches("Redis unreachable").count(), 1, "the outage is logged once:\n{log}");
+
+    // Redis returns: the instance goes back to it by itself.
+    let redis = OwnRedis::start(port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let health: Value = serde_json::from_str(&text(&server, "/health")).unwrap_or(Value::Null);
+        if health["status"] == "healthy" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not return to Redis: {health}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(text(&server, "/metrics").contains("rate_limiter_degraded 0"));
+    assert!(redis.cli(&["--scan", "--pattern", "patientgen:rl:*"]).is_empty(), "a fresh Redis");
+    assert_eq!(get(&server, "/api/v1/jobs/", &key).0, 200);
+    assert!(!redis.cli(&["--scan", "--pattern", "patientgen:rl:*"]).is_empty(), "counts are in Redis again");
 }

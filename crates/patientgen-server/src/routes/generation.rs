@@ -9,7 +9,7 @@ use crate::models::{ErrorResponse, GenerationRequest, GenerationResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::StatusCode;
 use chrono::Utc;
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
@@ -20,18 +20,6 @@ use serde_json::{Map, Value};
 
 /// Formats a job can produce.
 pub const JOB_FORMATS: [&str; 5] = ["json", "ndjson", "csv", "xml", "fhir"];
-
-/// Checks the per-key patient limit (400 with upstream's headers).
-pub fn check_patient_limit(caller: &Caller, requested: u32) -> Result<(), ApiError> {
-    let max = caller.key.max_patients_per_request;
-    if i64::from(requested) > i64::from(max) {
-        return Err(ApiError::bad_request(format!("Requested {requested} patients exceeds limit of {max}"))
-            .with_header(HeaderName::from_static("x-limit-type"), "patients_per_request")
-            .with_header(HeaderName::from_static("x-limit-value"), max.to_string())
-            .with_header(HeaderName::from_static("x-requested"), requested.to_string()));
-    }
-    Ok(())
-}
 
 /// Resolves and validates the scenario of a request body (inline or saved).
 pub async fn resolve_scenario(
@@ -161,7 +149,7 @@ pub async fn create(
 
     let (config, scenario) =
         resolve_scenario(&state, &caller, configuration_id, configuration, req.total_patients).await?;
-    check_patient_limit(&caller, scenario.total_patients)?;
+    let admitted = crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?;
 
     let encryption_key = match password {
         None => None,
@@ -217,7 +205,11 @@ pub async fn create(
         encryption_key,
         generator_version: patientgen_core::VERSION.to_string(),
     };
-    state.store.insert_job(&job, Utc::now()).await?;
+    if let Err(e) = state.store.insert_job(&job, Utc::now()).await {
+        admitted.refund().await;
+        return Err(e.into());
+    }
+    admitted.commit();
     crate::metrics::job_transition("none", "pending");
     state.wake_workers.notify_waiters();
     // ~100,000 patients/s for a job on this class of machine, plus packaging.

@@ -3,7 +3,7 @@
 //! generator down and memory stays flat. NDJSON by default; upstream's
 //! `{"patients": [...], "total_patients": N}` object on `Accept: application/json`.
 
-use super::generation::{check_patient_limit, resolve_scenario};
+use super::generation::resolve_scenario;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::models::{ErrorResponse, StreamRequest};
@@ -188,7 +188,7 @@ pub async fn stream_saved(
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
     let (_, scenario) = resolve_scenario(&state, &caller, Some(id), None, q.count).await?;
-    check_patient_limit(&caller, scenario.total_patients)?;
+    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }
 
@@ -224,6 +224,6 @@ pub async fn stream_inline(
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
     let (_, scenario) = resolve_scenario(&state, &caller, None, Some(&config), count).await?;
-    check_patient_limit(&caller, scenario.total_patients)?;
+    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }

@@ -18,9 +18,14 @@ pub async fn root() -> Redirect {
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Service health", body = StatusBody)))]
 pub async fn health(State(state): State<AppState>) -> Json<StatusBody> {
     let database = state.store.ping().await.is_ok();
+    let limiter = state.limiter.status();
+    let mut services = json!({ "database": database });
+    if limiter.backend == "redis" {
+        services["redis"] = json!(!limiter.degraded);
+    }
     Json(StatusBody {
-        status: if database { "healthy".into() } else { "degraded".into() },
-        services: Some(json!({ "database": database })),
+        status: if database && !limiter.degraded { "healthy".into() } else { "degraded".into() },
+        services: Some(services),
         error: None,
     })
 }
@@ -79,16 +84,23 @@ pub async fn full(State(state): State<AppState>) -> Response {
         Err(e) => json!({ "status": "unhealthy", "backend": state.store.kind(), "error": e.to_string() }),
     };
     let healthy = database["status"] == "healthy";
+    let limiter = state.limiter.status();
     let checks = json!({
         "api": { "status": "healthy", "version": patientgen_core::VERSION, "uptime_seconds": state.started.elapsed().as_secs() },
         "database": database,
         "job_worker": { "status": "healthy", "workers": state.config.workers, "instance": state.config.instance_id },
+        "rate_limiter": {
+            "status": if limiter.degraded { "degraded" } else { "healthy" },
+            "backend": limiter.backend,
+            "shared_between_instances": limiter.backend == "redis" && !limiter.degraded,
+        },
     });
-    let report = HealthReport {
-        status: if healthy { "healthy".into() } else { "unhealthy".into() },
-        timestamp: timestamp_now(),
-        checks,
+    let status = match (healthy, limiter.degraded) {
+        (false, _) => "unhealthy",
+        (true, true) => "degraded",
+        (true, false) => "healthy",
     };
+    let report = HealthReport { status: status.into(), timestamp: timestamp_now(), checks };
     let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(report)).into_response()
 }

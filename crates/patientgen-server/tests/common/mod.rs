@@ -3,9 +3,11 @@
 #![allow(dead_code)]
 
 use patientgen_server::auth::{KeyKind, display_prefix, generate_key, hash_key};
+use patientgen_server::clock::{Clock, SystemClock};
 use patientgen_server::{AppState, ServerConfig};
 use patientgen_storage::{KeyLimits, NewApiKey};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const ADMIN: &str = "test-admin-key-0001";
@@ -26,6 +28,27 @@ pub struct TestServer {
 }
 
 pub async fn start(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+    start_with_clock(db, Arc::new(SystemClock), tweak).await
+}
+
+/// The Redis of the tests (`PATIENTGEN_TEST_REDIS_URL`, set by `.ci/run` and
+/// `scripts/test`).
+pub fn redis_url() -> String {
+    std::env::var("PATIENTGEN_TEST_REDIS_URL")
+        .expect("PATIENTGEN_TEST_REDIS_URL must point at a Redis for these tests (scripts/test sets it)")
+}
+
+/// A Redis key prefix of its own for one test.
+pub fn redis_prefix() -> String {
+    format!("patientgen-test-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A server whose time comes from `clock`.
+pub async fn start_with_clock(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = ServerConfig {
         data_dir: dir.path().to_path_buf(),
@@ -40,7 +63,12 @@ pub async fn start(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer 
         config.database_url = Some(patientgen_storage::testing::fresh_postgres_url().await);
     }
     tweak(&mut config);
-    let state = patientgen_server::build_state(config).await.expect("server state");
+    let state = patientgen_server::build_state_with_clock(config, clock).await.expect("server state");
+    serve_state(state, dir).await
+}
+
+/// Serves a built state on a free loopback port.
+pub async fn serve_state(state: AppState, dir: tempfile::TempDir) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -59,13 +87,19 @@ pub async fn start(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer 
 }
 
 impl TestServer {
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
+        self.stop_keeping_dir().await;
+    }
+
+    /// Stops the server gracefully and hands over its data directory.
+    pub async fn stop_keeping_dir(mut self) -> tempfile::TempDir {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
+        self._dir
     }
 
     pub fn get(&self, path: &str, key: Option<&str>) -> reqwest::RequestBuilder {
@@ -90,8 +124,50 @@ impl TestServer {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Polls `GET path` with `key` until the response satisfies `done`, for at
+    /// most `within`; returns the response and how long it took. Key changes
+    /// made behind the server's back must show within the key refresh interval.
+    pub async fn until(
+        &self,
+        path: &str,
+        key: &str,
+        within: Duration,
+        done: impl Fn(&reqwest::Response) -> bool,
+    ) -> (reqwest::Response, Duration) {
+        let start = std::time::Instant::now();
+        loop {
+            let r = self.get(path, Some(key)).send().await.expect("request");
+            if done(&r) {
+                return (r, start.elapsed());
+            }
+            assert!(start.elapsed() < within, "{path} still answers {} after {within:?}", r.status());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// [`until`](Self::until) the status is `status` and `X-Key-Status` (when
+    /// given) is `key_status`.
+    pub async fn until_status(
+        &self,
+        path: &str,
+        key: &str,
+        status: u16,
+        key_status: Option<&str>,
+    ) -> (reqwest::Response, Duration) {
+        self.until(path, key, Duration::from_secs(1), |r| {
+            r.status().as_u16() == status
+                && key_status.is_none_or(|k| r.headers().get("x-key-status").is_some_and(|v| v == k))
+        })
+        .await
+    }
+
     /// Creates a key with the given scopes and limits; returns the plaintext.
     pub async fn key(&self, scopes: &str, limits: KeyLimits) -> String {
+        self.key_record(scopes, limits).await.0
+    }
+
+    /// Creates a key; returns the plaintext and the key's id.
+    pub async fn key_record(&self, scopes: &str, limits: KeyLimits) -> (String, String) {
         let plaintext = generate_key(KeyKind::Live).expect("key");
         let key = NewApiKey {
             id: uuid::Uuid::new_v4().to_string(),
@@ -106,7 +182,12 @@ impl TestServer {
             metadata: serde_json::json!({}),
         };
         self.state.store.insert_key(&key, chrono::Utc::now()).await.expect("insert key");
-        plaintext
+        (plaintext, key.id)
+    }
+
+    /// The directory of the embedded database.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// Starts a job; returns its id.

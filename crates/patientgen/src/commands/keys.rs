@@ -656,7 +656,7 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                         "Keys:                {} ({} active, {} demo, {} live)",
                         s.total_keys, s.active_keys, s.demo_keys, s.live_keys
                     );
-                    println!("Used in {days} days:    {}", s.recently_used_keys);
+                    println!("{:<21}{}", format!("Used in {days} days:"), s.recently_used_keys);
                     println!("Requests (all time): {}", s.total_requests_all_time);
                     println!("Patients (all time): {}", s.total_patients_all_time);
                     Ok(())

@@ -25,6 +25,12 @@ pub fn run(args: ServeArgs) -> CliResult {
     if args.job_lease < 2 {
         return Err(CliError::input("--job-lease must be at least 2 seconds"));
     }
+    if !(10..=1000).contains(&args.key_refresh_ms) {
+        return Err(CliError::input("--key-refresh-ms must be between 10 and 1000"));
+    }
+    if args.usage_flush_ms < 10 {
+        return Err(CliError::input("--usage-flush-ms must be at least 10"));
+    }
     let mut config = ServerConfig {
         bind: args.bind,
         database_url: args.database.database_url.clone(),
@@ -51,6 +57,10 @@ pub fn run(args: ServeArgs) -> CliResult {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
+        redis_url: args.redis_url.clone().filter(|u| !u.is_empty()),
+        redis_prefix: args.redis_prefix.clone(),
+        key_refresh_interval: Duration::from_millis(args.key_refresh_ms),
+        usage_flush_interval: Duration::from_millis(args.usage_flush_ms),
         ..ServerConfig::default()
     };
     if let Some(t) = args.threads_per_job {

@@ -1,0 +1,133 @@
+//! The gate every request passes: a request that carries `X-API-Key` is
+//! authenticated (from the key cache), counted against its key's windows
+//! (429 when one is used up) and its response — success or error — gets the
+//! limit headers. Requests without a key go on untouched; routes that need one
+//! answer 401 from the [`Caller`](crate::auth::Caller) extractor.
+
+use crate::auth::{self, Authenticated, Caller};
+use crate::error::ApiError;
+use crate::limits::{Decision, Window, headers};
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The middleware.
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let value = request.headers().get("x-api-key").and_then(|v| v.to_str().ok()).map_or("", str::trim);
+    if value.is_empty() {
+        return next.run(request).await;
+    }
+    let now = state.clock.now();
+    let key = match auth::authenticate(&state, value, now).await {
+        Ok(key) => key,
+        Err(e) => {
+            crate::metrics::auth_outcome(e.status.as_u16());
+            request.extensions_mut().insert(Authenticated(Err(e)));
+            return next.run(request).await;
+        }
+    };
+    crate::metrics::auth_outcome(200);
+    let decision = state.limiter.check(&key, now).await;
+    let mut limit_headers = HeaderMap::new();
+    headers::apply(&mut limit_headers, &key, &decision);
+    if !decision.allowed {
+        return too_many_requests(&decision, limit_headers).into_response();
+    }
+    state.usage.record(&key.id, 1, 0, now);
+    request.extensions_mut().insert(Authenticated(Ok(Caller { key })));
+    let mut response = next.run(request).await;
+    let out = response.headers_mut();
+    for (name, value) in limit_headers {
+        if let Some(name) = name {
+            out.insert(name, value);
+        }
+    }
+    response
+}
+
+fn too_many_requests(decision: &Decision, headers: HeaderMap) -> ApiError {
+    let Some(window) = decision.blocking() else { return ApiError::internal() };
+    let limit = window.limit.unwrap_or(0);
+    let detail = match window.window {
+        Window::Day => format!("Daily request limit exceeded ({limit})"),
+        w => format!("Rate limit exceeded: {limit} requests per {}", w.name()),
+    };
+    metrics::counter!("rate_limited_requests_total", "limit" => window.window.limit_type()).increment(1);
+    let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, detail);
+    *error.headers = headers;
+    error
+        .with_header(header::RETRY_AFTER, window.resets_in.max(1).to_string())
+        .with_header(HeaderName::from_static("x-limit-type"), window.window.limit_type())
+        .with_header(HeaderName::from_static("x-limit-value"), limit.to_string())
+        .with_header(HeaderName::from_static("x-current-usage"), window.used.to_string())
+}
+
+/// Admits a request for `patients` patients: 400 when one request asks more
+/// than the key allows, 429 when today's patient quota has no room. On success
+/// the patients are counted; call [`Admitted::commit`] once the work is
+/// accepted, or [`Admitted::refund`] if it is not.
+pub async fn admit_patients(state: &AppState, caller: &Caller, patients: u32) -> Result<Admitted, ApiError> {
+    let max = caller.key.max_patients_per_request;
+    if i64::from(patients) > i64::from(max) {
+        return Err(ApiError::bad_request(format!("Requested {patients} patients exceeds limit of {max}"))
+            .with_header(HeaderName::from_static("x-limit-type"), "patients_per_request")
+            .with_header(HeaderName::from_static("x-limit-value"), max.to_string())
+            .with_header(HeaderName::from_static("x-requested"), patients.to_string()));
+    }
+    let now = state.clock.now();
+    let charge = state.limiter.charge_patients(&caller.key, u64::from(patients), now).await;
+    if !charge.allowed {
+        let limit = charge.limit.unwrap_or(0);
+        metrics::counter!("rate_limited_requests_total", "limit" => "patients_per_day").increment(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Daily patient limit exceeded ({limit}): {} used, {patients} requested", charge.used),
+        )
+        .with_header(header::RETRY_AFTER, charge.resets_in.max(1).to_string())
+        .with_header(HeaderName::from_static("x-limit-type"), "patients_per_day")
+        .with_header(HeaderName::from_static("x-limit-value"), limit.to_string())
+        .with_header(HeaderName::from_static("x-current-usage"), charge.used.to_string())
+        .with_header(HeaderName::from_static("x-requested"), patients.to_string()));
+    }
+    Ok(Admitted { state: state.clone(), caller: caller.clone(), patients, settled: false })
+}
+
+/// Patients charged to a key's quota, not yet settled.
+pub struct Admitted {
+    state: AppState,
+    caller: Caller,
+    patients: u32,
+    settled: bool,
+}
+
+impl Admitted {
+    /// The work was accepted: record the patients as used.
+    pub fn commit(mut self) {
+        self.settled = true;
+        self.state.usage.record(&self.caller.key.id, 0, i64::from(self.patients), self.state.clock.now());
+    }
+
+    /// The work was not accepted: give the patients back.
+    pub async fn refund(mut self) {
+        self.settled = true;
+        let now = self.state.clock.now();
+        self.state.limiter.refund_patients(&self.caller.key, u64::from(self.patients), now).await;
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if !self.settled {
+            // Dropped on an error path: refund in the background.
+            let state = self.state.clone();
+            let key = self.caller.key.clone();
+            let patients = u64::from(self.patients);
+            tokio::spawn(async move {
+                let now = state.clock.now();
+                state.limiter.refund_patients(&key, patients, now).await;
+            });
+        }
+    }
+}

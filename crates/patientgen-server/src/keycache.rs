@@ -1,0 +1,91 @@
+//! A cache of API keys by hash, so a known key costs no database query. It is
+//! kept honest by the key revision (bumped by database triggers on every change
+//! that matters): each instance polls it and, when it moves, forgets every
+//! cached key. Entries carry the generation they were read in and are ignored
+//! once it is over, so a lookup that raced with a change is never kept.
+//! Unknown keys are cached too (as absent), so guessing costs no query either.
+
+use moka::sync::Cache;
+use patientgen_storage::ApiKeyRecord;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A cached lookup: the key, or `None` for "no such key".
+pub type Lookup = Option<Arc<ApiKeyRecord>>;
+
+#[derive(Clone)]
+struct Entry {
+    generation: u64,
+    key: Lookup,
+}
+
+/// Keys by hash, bounded in size.
+pub struct KeyCache {
+    entries: Cache<String, Entry>,
+    generation: AtomicU64,
+    revision: AtomicI64,
+}
+
+impl KeyCache {
+    /// A cache of at most `capacity` lookups, each kept at most `ttl`.
+    pub fn new(capacity: u64, ttl: Duration) -> Self {
+        Self {
+            entries: Cache::builder().max_capacity(capacity).time_to_live(ttl).build(),
+            generation: AtomicU64::new(0),
+            revision: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The current generation; pass it to [`insert`](Self::insert) for a
+    /// lookup started now.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// A cached lookup of the current generation.
+    pub fn get(&self, hash: &str) -> Option<Lookup> {
+        let entry = self.entries.get(hash)?;
+        (entry.generation == self.generation()).then_some(entry.key)
+    }
+
+    /// Keeps a lookup made during `generation`.
+    pub fn insert(&self, hash: String, generation: u64, key: Lookup) {
+        if generation == self.generation() {
+            self.entries.insert(hash, Entry { generation, key });
+        }
+    }
+
+    /// Records the database's key revision; a change forgets every entry.
+    /// Returns whether it changed.
+    pub fn observe_revision(&self, revision: i64) -> bool {
+        let before = self.revision.swap(revision, Ordering::AcqRel);
+        if before == revision {
+            return false;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate_all();
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revision_change_forgets_even_lookups_that_were_in_flight() {
+        let cache = KeyCache::new(100, Duration::from_secs(60));
+        cache.observe_revision(1);
+        let started = cache.generation();
+        cache.insert("h1".into(), started, None);
+        assert!(matches!(cache.get("h1"), Some(None)));
+        // A lookup starts, the keys change, then the lookup finishes.
+        let in_flight = cache.generation();
+        assert!(cache.observe_revision(2));
+        cache.insert("h2".into(), in_flight, None);
+        assert!(cache.get("h1").is_none());
+        assert!(cache.get("h2").is_none(), "a lookup older than the change is not kept");
+        assert!(!cache.observe_revision(2));
+    }
+}

@@ -1,0 +1,180 @@
+//! The Redis limiter: the same fixed windows as the in-process one, kept in
+//! Redis so every instance shares them. Each request is one `EVALSHA` of a Lua
+//! script that reads the three window counters, refuses if one is exhausted and
+//! otherwise increments all three — atomically, so N instances under any
+//! concurrency admit exactly the limit. Keys carry the API key id in a hash tag
+//! (`{…}`), so one key's counters stay on one Redis Cluster slot.
+
+use super::{Charge, Decision, Policy, Window};
+use chrono::{DateTime, Utc};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::time::Duration;
+
+/// Extra lifetime of a counter past its window, so a slow clock never reads
+/// an expired count inside the window.
+const TTL_SLACK: i64 = 5;
+
+/// Longest a Redis call may take before the instance falls back.
+const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Counts a request: KEYS minute/hour/day counters; ARGV three limits (-1:
+/// none), three lifetimes, today's count already in the database.
+const CHECK_SCRIPT: &str = r"
+local seed = tonumber(ARGV[7])
+if seed > 0 then
+  redis.call('SET', KEYS[3], seed, 'EX', ARGV[6], 'NX')
+end
+local counts = {}
+local allowed = 1
+for i = 1, 3 do
+  counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local limit = tonumber(ARGV[i])
+  if limit >= 0 and counts[i] >= limit then
+    allowed = 0
+  end
+end
+if allowed == 1 then
+  for i = 1, 3 do
+    counts[i] = redis.call('INCR', KEYS[i])
+    if counts[i] == 1 then
+      redis.call('EXPIRE', KEYS[i], ARGV[3 + i])
+    end
+  end
+end
+return {allowed, counts[1], counts[2], counts[3]}
+";
+
+/// Charges patients: KEYS today's patient counter; ARGV patients (negative: a
+/// refund), quota (-1: none), lifetime, today's count already in the database.
+const CHARGE_SCRIPT: &str = r"
+local seed = tonumber(ARGV[4])
+if seed > 0 then
+  redis.call('SET', KEYS[1], seed, 'EX', ARGV[3], 'NX')
+end
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local n = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+if n > 0 and limit >= 0 and used + n > limit then
+  return {0, used}
+end
+if n < 0 and used + n < 0 then
+  n = -used
+end
+used = redis.call('INCRBY', KEYS[1], n)
+if redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return {1, used}
+";
+
+/// A failed Redis call.
+#[derive(Debug, thiserror::Error)]
+pub enum LimiterError {
+    /// Redis answered with an error or the connection failed.
+    #[error("Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// Redis did not answer in time.
+    #[error("Redis did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// Rate-limit counters in Redis.
+pub struct RedisLimiter {
+    connection: ConnectionManager,
+    prefix: String,
+    check: redis::Script,
+    charge: redis::Script,
+}
+
+fn as_arg(limit: Option<u64>) -> i64 {
+    limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))
+}
+
+impl RedisLimiter {
+    /// A limiter on `url` (connected lazily, reconnecting by itself); counter
+    /// names start with `prefix`.
+    pub fn new(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_string(),
+            check: redis::Script::new(CHECK_SCRIPT),
+            charge: redis::Script::new(CHARGE_SCRIPT),
+        })
+    }
+
+    fn counter(&self, key_id: &str, what: &str, index: i64) -> String {
+        format!("{}:rl:{{{key_id}}}:{what}:{index}", self.prefix)
+    }
+
+    async fn bounded<T>(fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T, LimiterError> {
+        match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(LimiterError::Timeout(CALL_TIMEOUT)),
+        }
+    }
+
+    /// Counts one request unless a window is exhausted.
+    pub async fn check(
+        &self,
+        key_id: &str,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, LimiterError> {
+        let mut invocation = self.check.prepare_invoke();
+        for window in Window::ALL {
+            invocation.key(self.counter(key_id, window.name(), window.index(now)));
+        }
+        for limit in policy.requests {
+            invocation.arg(as_arg(limit));
+        }
+        for window in Window::ALL {
+            invocation.arg(window.resets_in(now) + TTL_SLACK);
+        }
+        invocation.arg(policy.seed_day_requests);
+        let mut connection = self.connection.clone();
+        let (allowed, minute, hour, day): (i64, u64, u64, u64) =
+            Self::bounded(invocation.invoke_async(&mut connection)).await?;
+        Ok(Decision::new(allowed == 1, policy, [minute, hour, day], now))
+    }
+
+    /// Adds `patients` (negative: a refund) to today's count unless the quota
+    /// would be exceeded.
+    pub async fn charge(
+        &self,
+        key_id: &str,
+        policy: &Policy,
+        patients: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Charge, LimiterError> {
+        let day = Window::Day;
+        let mut invocation = self.charge.prepare_invoke();
+        invocation
+            .key(self.counter(key_id, "patients", day.index(now)))
+            .arg(patients)
+            .arg(as_arg(policy.patients_per_day))
+            .arg(day.resets_in(now) + TTL_SLACK)
+            .arg(policy.seed_day_patients);
+        let mut connection = self.connection.clone();
+        let (allowed, used): (i64, i64) = Self::bounded(invocation.invoke_async(&mut connection)).await?;
+        Ok(Charge {
+            allowed: allowed == 1,
+            used: u64::try_from(used).unwrap_or(0),
+            limit: policy.patients_per_day,
+            resets_in: day.resets_in(now),
+        })
+    }
+
+    /// Whether Redis answers.
+    pub async fn ping(&self) -> Result<(), LimiterError> {
+        let mut connection = self.connection.clone();
+        let _: String = Self::bounded(redis::cmd("PING").query_async(&mut connection)).await?;
+        Ok(())
+    }
+}
