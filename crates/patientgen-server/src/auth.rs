@@ -9,6 +9,7 @@
 //! hash.
 
 use crate::error::ApiError;
+pub use crate::keycache::AuthKey;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -40,26 +41,34 @@ impl KeyKind {
     }
 }
 
-fn base62(bytes: &[u8], len: usize) -> String {
-    // Big-number conversion of the bytes to base 62, fixed length.
-    let mut digits = bytes.to_vec();
-    let mut out = Vec::with_capacity(len);
-    for _ in 0..len {
+/// Writes `bytes` as a big number in base 62 into `out` (fixed width).
+fn base62_into(bytes: &[u8], out: &mut [u8]) {
+    let mut digits = [0u8; 32];
+    let digits = &mut digits[..bytes.len().min(32)];
+    digits.copy_from_slice(&bytes[..digits.len()]);
+    for slot in out.iter_mut().rev() {
         let mut rem = 0u32;
         for d in digits.iter_mut() {
             let acc = (rem << 8) | u32::from(*d);
             *d = (acc / 62) as u8;
             rem = acc % 62;
         }
-        out.push(BASE62[rem as usize]);
+        *slot = BASE62[rem as usize];
     }
-    out.reverse();
+}
+
+fn base62(bytes: &[u8], len: usize) -> String {
+    let mut out = vec![b'0'; len];
+    base62_into(bytes, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn checksum(text: &str) -> String {
+/// The checksum of a key body, without allocating.
+fn checksum(text: &str) -> [u8; CHECK_LEN] {
     let digest = Sha256::digest(text.as_bytes());
-    base62(&digest[..5], CHECK_LEN)
+    let mut out = [0u8; CHECK_LEN];
+    base62_into(&digest[..5], &mut out);
+    out
 }
 
 /// A new random key of `kind`.
@@ -68,7 +77,7 @@ pub fn generate_key(kind: KeyKind) -> Result<String, ApiError> {
     rand::rngs::SysRng.try_fill_bytes(&mut random).map_err(|_| ApiError::internal())?;
     let body = format!("{}{}", kind.prefix(), base62(&random, BODY_LEN));
     let check = checksum(&body);
-    Ok(format!("{body}_{check}"))
+    Ok(format!("{body}_{}", String::from_utf8_lossy(&check)))
 }
 
 /// Whether a value claims our format (then its checksum must hold).
@@ -82,12 +91,17 @@ pub fn checksum_valid(key: &str) -> bool {
     body.len() == 8 + BODY_LEN
         && check.len() == CHECK_LEN
         && body[8..].bytes().all(|b| b.is_ascii_alphanumeric())
-        && checksum(body) == check
+        && checksum(body) == check.as_bytes()
 }
 
-/// SHA-256 hex of a key.
+/// SHA-256 hex of a key (what the database stores).
 pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    hex::encode(key_digest(key))
+}
+
+/// SHA-256 of a key (what the key cache is keyed by).
+pub fn key_digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
 }
 
 /// Upstream's display form: first 8 characters, `...`, last 4.
@@ -104,7 +118,7 @@ pub fn display_prefix(key: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The key.
-    pub key: Arc<ApiKeyRecord>,
+    pub key: Arc<AuthKey>,
 }
 
 impl Caller {
@@ -134,7 +148,7 @@ pub async fn authenticate(
     state: &AppState,
     value: &str,
     now: DateTime<Utc>,
-) -> Result<Arc<ApiKeyRecord>, ApiError> {
+) -> Result<Arc<AuthKey>, ApiError> {
     let invalid = || ApiError::unauthorized("Invalid or inactive API key", "invalid");
     if value.is_empty() {
         return Err(ApiError::unauthorized("Missing API Key", "missing"));
@@ -142,12 +156,12 @@ pub async fn authenticate(
     if value.len() > 256 || (looks_generated(value) && !checksum_valid(value)) {
         return Err(invalid());
     }
-    let hash = hash_key(value);
-    let record = match state.keys.get(&hash) {
+    let digest = key_digest(value);
+    let record = match state.keys.get(&digest) {
         Some(cached) => cached,
         None => {
             let generation = state.keys.generation();
-            let found = state.store.find_key_by_hash(&hash).await.map_err(|e| {
+            let found = state.store.find_key_by_hash(&hex::encode(digest)).await.map_err(|e| {
                 tracing::error!(error = %e, "API key lookup failed");
                 ApiError::new(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -155,8 +169,8 @@ pub async fn authenticate(
                 )
                 .with_header(axum::http::header::RETRY_AFTER, "5")
             })?;
-            let found = found.map(Arc::new);
-            state.keys.insert(hash, generation, found.clone());
+            let found = found.map(|record| Arc::new(AuthKey::new(record)));
+            state.keys.insert(digest, generation, found.clone());
             found
         }
     };

@@ -30,20 +30,15 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     };
     crate::metrics::auth_outcome(200);
     let decision = state.limiter.check(&key, now).await;
-    let mut limit_headers = HeaderMap::new();
-    headers::apply(&mut limit_headers, &key, &decision);
     if !decision.allowed {
+        let mut limit_headers = HeaderMap::new();
+        headers::apply(&mut limit_headers, &key.headers, &decision);
         return too_many_requests(&decision, limit_headers).into_response();
     }
     state.usage.record(&key.id, 1, 0, now);
-    request.extensions_mut().insert(Authenticated(Ok(Caller { key })));
+    request.extensions_mut().insert(Authenticated(Ok(Caller { key: key.clone() })));
     let mut response = next.run(request).await;
-    let out = response.headers_mut();
-    for (name, value) in limit_headers {
-        if let Some(name) = name {
-            out.insert(name, value);
-        }
-    }
+    headers::apply(response.headers_mut(), &key.headers, &decision);
     response
 }
 

@@ -5,14 +5,41 @@
 //! once it is over, so a lookup that raced with a change is never kept.
 //! Unknown keys are cached too (as absent), so guessing costs no query either.
 
+use crate::limits::headers::KeyHeaders;
 use moka::sync::Cache;
 use patientgen_storage::ApiKeyRecord;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
+/// A key as requests see it: its record and its fixed response headers.
+#[derive(Debug)]
+pub struct AuthKey {
+    /// The database row.
+    pub record: ApiKeyRecord,
+    /// Headers that depend only on the key's settings.
+    pub headers: KeyHeaders,
+}
+
+impl AuthKey {
+    /// Wraps a record.
+    pub fn new(record: ApiKeyRecord) -> Self {
+        let headers = KeyHeaders::for_key(&record);
+        Self { record, headers }
+    }
+}
+
+impl Deref for AuthKey {
+    type Target = ApiKeyRecord;
+
+    fn deref(&self) -> &ApiKeyRecord {
+        &self.record
+    }
+}
+
 /// A cached lookup: the key, or `None` for "no such key".
-pub type Lookup = Option<Arc<ApiKeyRecord>>;
+pub type Lookup = Option<Arc<AuthKey>>;
 
 #[derive(Clone)]
 struct Entry {
@@ -22,7 +49,7 @@ struct Entry {
 
 /// Keys by hash, bounded in size.
 pub struct KeyCache {
-    entries: Cache<String, Entry>,
+    entries: Cache<[u8; 32], Entry>,
     generation: AtomicU64,
     revision: AtomicI64,
 }
@@ -44,13 +71,13 @@ impl KeyCache {
     }
 
     /// A cached lookup of the current generation.
-    pub fn get(&self, hash: &str) -> Option<Lookup> {
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Lookup> {
         let entry = self.entries.get(hash)?;
         (entry.generation == self.generation()).then_some(entry.key)
     }
 
     /// Keeps a lookup made during `generation`.
-    pub fn insert(&self, hash: String, generation: u64, key: Lookup) {
+    pub fn insert(&self, hash: [u8; 32], generation: u64, key: Lookup) {
         if generation == self.generation() {
             self.entries.insert(hash, Entry { generation, key });
         }
@@ -78,14 +105,14 @@ mod tests {
         let cache = KeyCache::new(100, Duration::from_secs(60));
         cache.observe_revision(1);
         let started = cache.generation();
-        cache.insert("h1".into(), started, None);
-        assert!(matches!(cache.get("h1"), Some(None)));
+        cache.insert([1; 32], started, None);
+        assert!(matches!(cache.get(&[1; 32]), Some(None)));
         // A lookup starts, the keys change, then the lookup finishes.
         let in_flight = cache.generation();
         assert!(cache.observe_revision(2));
-        cache.insert("h2".into(), in_flight, None);
-        assert!(cache.get("h1").is_none());
-        assert!(cache.get("h2").is_none(), "a lookup older than the change is not kept");
+        cache.insert([2; 32], in_flight, None);
+        assert!(cache.get(&[1; 32]).is_none());
+        assert!(cache.get(&[2; 32]).is_none(), "a lookup older than the change is not kept");
         assert!(!cache.observe_revision(2));
     }
 }

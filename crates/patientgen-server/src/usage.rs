@@ -16,39 +16,50 @@ struct Pending {
     last_used: DateTime<Utc>,
 }
 
-/// Usage not yet written.
+/// Usage not yet written: per key, per UTC day (a batch never spans midnight).
 #[derive(Default)]
 pub struct UsageRecorder {
-    pending: Mutex<HashMap<(String, i64), Pending>>,
+    pending: Mutex<HashMap<String, Vec<(i64, Pending)>>>,
+}
+
+fn add(days: &mut Vec<(i64, Pending)>, day: i64, more: Pending) {
+    match days.iter_mut().find(|(d, _)| *d == day) {
+        Some((_, p)) => {
+            p.requests += more.requests;
+            p.patients += more.patients;
+            p.last_used = p.last_used.max(more.last_used);
+        }
+        None => days.push((day, more)),
+    }
 }
 
 impl UsageRecorder {
     /// Adds usage of `key_id` at `now`.
     pub fn record(&self, key_id: &str, requests: i64, patients: i64, now: DateTime<Utc>) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let usage = Pending { requests, patients, last_used: now };
         let day = Window::Day.index(now);
-        match pending.get_mut(&(key_id.to_string(), day)) {
-            Some(p) => {
-                p.requests += requests;
-                p.patients += patients;
-                p.last_used = p.last_used.max(now);
-            }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match pending.get_mut(key_id) {
+            Some(days) => add(days, day, usage),
             None => {
-                pending.insert((key_id.to_string(), day), Pending { requests, patients, last_used: now });
+                pending.insert(key_id.to_string(), vec![(day, usage)]);
             }
         }
     }
 
     /// Number of (key, day) batches waiting.
     pub fn waiting(&self) -> usize {
-        self.pending.lock().map_or(0, |p| p.len())
+        self.pending.lock().map_or(0, |p| p.values().map(Vec::len).sum())
     }
 
     /// Writes everything pending; returns how many batches were written.
     pub async fn flush(&self, store: &Store) -> Result<usize, StorageError> {
-        let mut batches: Vec<_> = {
+        let mut batches: Vec<((String, i64), Pending)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.drain().collect()
+            pending
+                .drain()
+                .flat_map(|(key, days)| days.into_iter().map(move |(day, p)| ((key.clone(), day), p)))
+                .collect()
         };
         batches.sort_by_key(|((_, day), _)| *day);
         let mut written = 0;
@@ -68,14 +79,7 @@ impl UsageRecorder {
             }
             // Keep what could not be written.
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = pending.entry((key_id, day)).or_insert(Pending {
-                requests: 0,
-                patients: 0,
-                last_used: p.last_used,
-            });
-            entry.requests += p.requests;
-            entry.patients += p.patients;
-            entry.last_used = entry.last_used.max(p.last_used);
+            add(pending.entry(key_id).or_default(), day, p);
         }
         match failure {
             Some(e) => Err(e),

@@ -9,7 +9,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{Db, TestServer, inline, redis_prefix, redis_url, start_with_clock};
-use patientgen_server::clock::ManualClock;
+use patientgen_server::clock::{Clock, ManualClock};
 use patientgen_storage::{KeyLimits, PoolSettings, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -391,4 +391,36 @@ async fn usage_is_written_in_batches_and_at_shutdown() {
     assert_eq!((record.total_requests, record.daily_requests, record.total_patients_generated), (6, 6, 7));
     assert_eq!(record.last_used_at, Some(at("2026-07-04T10:05:00Z")));
     store.close().await;
+}
+
+/// Counts already written to the database today carry over into fresh window
+/// state (a restarted instance, a restarted Redis): a daily limit survives.
+async fn todays_recorded_usage_counts(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(at("2026-10-31T15:00:00Z")));
+    let s = server(Db::Sqlite, backend, &clock).await;
+    let (key, id) = s.key_record("generate,read", limits(100, 100, Some(5))).await;
+    let now = clock.now();
+    s.state
+        .store
+        .add_key_usage(&id, 4, 0, now, patientgen_server::limits::window::day_start(now))
+        .await
+        .expect("usage");
+    let r = s.get("/api/v1/jobs/", Some(&key)).send().await.expect("request");
+    assert_eq!((r.status().as_u16(), header(&r, "x-daily-usage")), (200, "5"));
+    expect_429(&s, &key, "requests_per_day", 9 * 3600, "Daily request limit exceeded (5)").await;
+    // Yesterday's counts do not.
+    clock.set(at("2026-11-01T00:00:01Z"));
+    let r = s.get("/api/v1/jobs/", Some(&key)).send().await.expect("request");
+    assert_eq!((r.status().as_u16(), header(&r, "x-daily-usage")), (200, "1"));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn todays_recorded_usage_counts_in_process() {
+    todays_recorded_usage_counts(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn todays_recorded_usage_counts_in_redis() {
+    todays_recorded_usage_counts(Backend::Redis).await;
 }

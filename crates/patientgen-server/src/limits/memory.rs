@@ -48,7 +48,11 @@ impl MemoryLimiter {
     fn with_counters<T>(&self, key_id: &str, now: DateTime<Utc>, f: impl FnOnce(&mut Counters) -> T) -> T {
         let mut keys = self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let today = Window::Day.index(now);
-        if !keys.contains_key(key_id) && keys.len() >= self.max_keys {
+        if let Some(counters) = keys.get_mut(key_id) {
+            counters.last_day = today;
+            return f(counters);
+        }
+        if keys.len() >= self.max_keys {
             keys.retain(|_, c| c.last_day >= today);
             if keys.len() >= self.max_keys
                 && let Some(oldest) =

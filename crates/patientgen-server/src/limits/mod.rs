@@ -39,7 +39,7 @@ fn limit(value: i32) -> u64 {
 impl Policy {
     /// The policy of a key at `now`.
     pub fn for_key(key: &ApiKeyRecord, now: DateTime<Utc>) -> Self {
-        let today = key.last_reset_at >= window::day_start(now);
+        let today = Window::Day.index(key.last_reset_at) == Window::Day.index(now);
         let seed = |n: i64| if today { u64::try_from(n).unwrap_or(0) } else { 0 };
         Self {
             requests: [

@@ -1,8 +1,8 @@
 //! The Redis limiter: the same fixed windows as the in-process one, kept in
 //! Redis so every instance shares them. Each request is one `EVALSHA` of a Lua
-//! script that reads the three window counters, refuses if one is exhausted and
-//! otherwise increments all three — atomically, so N instances under any
-//! concurrency admit exactly the limit. Keys carry the API key id in a hash tag
+//! script that counts it in its three windows and takes the counts back if a
+//! limit is passed — atomically, so N instances under any concurrency admit
+//! exactly the limit. Keys carry the API key id in a hash tag
 //! (`{…}`), so one key's counters stay on one Redis Cluster slot.
 
 use super::{Charge, Decision, Policy, Window};
@@ -17,31 +17,34 @@ const TTL_SLACK: i64 = 5;
 /// Longest a Redis call may take before the instance falls back.
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// Counts a request: KEYS minute/hour/day counters; ARGV three limits (-1:
-/// none), three lifetimes, today's count already in the database.
+/// Counts a request: KEYS its minute, hour and day counters; ARGV three
+/// limits (-1: none), three lifetimes, today's count already in the database.
+/// Increments first and takes the increments back when a limit is passed:
+/// inside one script that is atomic, and an allowed request costs three
+/// commands. Returns allowed (1/0) and the three counts.
 const CHECK_SCRIPT: &str = r"
-local seed = tonumber(ARGV[7])
-if seed > 0 then
-  redis.call('SET', KEYS[3], seed, 'EX', ARGV[6], 'NX')
-end
 local counts = {}
-local allowed = 1
 for i = 1, 3 do
-  counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local limit = tonumber(ARGV[i])
-  if limit >= 0 and counts[i] >= limit then
-    allowed = 0
-  end
-end
-if allowed == 1 then
-  for i = 1, 3 do
-    counts[i] = redis.call('INCR', KEYS[i])
-    if counts[i] == 1 then
+  counts[i] = redis.call('INCR', KEYS[i])
+  if counts[i] == 1 then
+    if i == 3 and tonumber(ARGV[7]) > 0 then
+      counts[i] = tonumber(ARGV[7]) + 1
+      redis.call('SET', KEYS[i], counts[i], 'EX', ARGV[6])
+    else
       redis.call('EXPIRE', KEYS[i], ARGV[3 + i])
     end
   end
 end
-return {allowed, counts[1], counts[2], counts[3]}
+for i = 1, 3 do
+  local limit = tonumber(ARGV[i])
+  if limit >= 0 and counts[i] > limit then
+    for j = 1, 3 do
+      counts[j] = redis.call('DECR', KEYS[j])
+    end
+    return {0, counts[1], counts[2], counts[3]}
+  end
+end
+return {1, counts[1], counts[2], counts[3]}
 ";
 
 /// Charges patients: KEYS today's patient counter; ARGV patients (negative: a

@@ -181,7 +181,7 @@ impl TestServer {
             expires_at: None,
             metadata: serde_json::json!({}),
         };
-        self.state.store.insert_key(&key, chrono::Utc::now()).await.expect("insert key");
+        self.state.store.insert_key(&key, self.state.clock.now()).await.expect("insert key");
         (plaintext, key.id)
     }
 
