@@ -1,5 +1,6 @@
 //! Request and response bodies (upstream's field names), with OpenAPI schemas.
 
+use patientgen_core::scenario::{FacilityConfig, FrontConfig, NationalityShare};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -154,54 +155,6 @@ pub struct DeleteResponse {
     pub timestamp: String,
 }
 
-/// One nationality of a front.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct NationalityShareDto {
-    /// ISO 3166-1 alpha-3.
-    pub nationality_code: String,
-    /// Percentage 0–100.
-    pub percentage: f64,
-}
-
-/// A front.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FrontConfigDto {
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Nationalities.
-    pub nationality_distribution: Vec<NationalityShareDto>,
-    /// Share of casualties (0–1).
-    #[serde(default)]
-    pub casualty_rate: Option<f64>,
-}
-
-/// A facility.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FacilityConfigDto {
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Description.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Beds.
-    #[serde(default)]
-    pub capacity: Option<i64>,
-    /// Death rate (0–1).
-    pub kia_rate: f64,
-    /// Return-to-duty rate (0–1).
-    pub rtd_rate: f64,
-    /// Role (`Role1`…), when the id does not say.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// Front served.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub front_id: Option<String>,
-}
-
 /// `ConfigurationTemplateCreate`: body of POST/PUT and `validate/`. Other
 /// scenario keys (warfare_types, tempo, seed…) are accepted and kept.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -212,9 +165,9 @@ pub struct ConfigurationTemplate {
     #[serde(default)]
     pub description: Option<String>,
     /// Fronts.
-    pub front_configs: Vec<FrontConfigDto>,
+    pub front_configs: Vec<FrontConfig>,
     /// Facilities.
-    pub facility_configs: Vec<FacilityConfigDto>,
+    pub facility_configs: Vec<FacilityConfig>,
     /// Patients (> 0).
     pub total_patients: i64,
     /// Injury mix.
@@ -300,7 +253,7 @@ pub struct StaticFront {
     /// Share 0–1.
     pub ratio: f64,
     /// Nationalities.
-    pub nations: Vec<NationalityShareDto>,
+    pub nations: Vec<NationalityShare>,
 }
 
 /// `GET /api/v1/config/frontend`: never a secret (upstream leaked its master key here).

@@ -56,63 +56,52 @@ impl ArtifactStore {
         let store = self.store();
         let insert = "INSERT INTO job_files (job_id, name, format, bytes, sha256, content_type) VALUES ($1, $2, $3, $4, $5, $6)";
         let remove = "DELETE FROM job_files WHERE job_id = $1 AND name = $2";
-        match self {
+        let chunk_sql = "INSERT INTO job_file_chunks (job_id, name, seq, data) VALUES ($1, $2, $3, $4)";
+        // Directory: the file moves into place; database: its bytes go in as chunks.
+        let mut contents = match self {
             ArtifactStore::Directory(_, root) => {
                 let dir = Self::job_dir(root, &meta.job_id);
                 tokio::fs::create_dir_all(&dir).await?;
                 tokio::fs::rename(source, dir.join(&meta.name)).await?;
-                on_pool!(store, |pool| {
-                    let mut tx = pool.begin().await?;
-                    sqlx::query(remove).bind(&meta.job_id).bind(&meta.name).execute(&mut *tx).await?;
-                    sqlx::query(insert)
-                        .bind(&meta.job_id)
-                        .bind(&meta.name)
-                        .bind(&meta.format)
-                        .bind(meta.bytes)
-                        .bind(&meta.sha256)
-                        .bind(&meta.content_type)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                });
+                None
             }
-            ArtifactStore::Database(_) => {
-                let mut file = tokio::fs::File::open(source).await?;
-                let chunk_sql =
-                    "INSERT INTO job_file_chunks (job_id, name, seq, data) VALUES ($1, $2, $3, $4)";
-                on_pool!(store, |pool| {
-                    let mut tx = pool.begin().await?;
-                    sqlx::query(remove).bind(&meta.job_id).bind(&meta.name).execute(&mut *tx).await?;
-                    sqlx::query(insert)
-                        .bind(&meta.job_id)
-                        .bind(&meta.name)
-                        .bind(&meta.format)
-                        .bind(meta.bytes)
-                        .bind(&meta.sha256)
-                        .bind(&meta.content_type)
-                        .execute(&mut *tx)
-                        .await?;
-                    let mut seq = 0i32;
-                    let mut buf = vec![0u8; CHUNK];
-                    loop {
-                        let n = read_full(&mut file, &mut buf).await?;
-                        if n == 0 {
-                            break;
-                        }
-                        sqlx::query(chunk_sql)
-                            .bind(&meta.job_id)
-                            .bind(&meta.name)
-                            .bind(seq)
-                            .bind(&buf[..n])
-                            .execute(&mut *tx)
-                            .await?;
-                        seq += 1;
+            ArtifactStore::Database(_) => Some(tokio::fs::File::open(source).await?),
+        };
+        on_pool!(store, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(remove).bind(&meta.job_id).bind(&meta.name).execute(&mut *tx).await?;
+            sqlx::query(insert)
+                .bind(&meta.job_id)
+                .bind(&meta.name)
+                .bind(&meta.format)
+                .bind(meta.bytes)
+                .bind(&meta.sha256)
+                .bind(&meta.content_type)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(file) = contents.as_mut() {
+                let mut seq = 0i32;
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    let n = read_full(file, &mut buf).await?;
+                    if n == 0 {
+                        break;
                     }
-                    tx.commit().await?;
-                });
-                drop(file);
-                tokio::fs::remove_file(source).await?;
+                    sqlx::query(chunk_sql)
+                        .bind(&meta.job_id)
+                        .bind(&meta.name)
+                        .bind(seq)
+                        .bind(&buf[..n])
+                        .execute(&mut *tx)
+                        .await?;
+                    seq += 1;
+                }
             }
+            tx.commit().await?;
+        });
+        if let Some(file) = contents {
+            drop(file);
+            tokio::fs::remove_file(source).await?;
         }
         Ok(())
     }

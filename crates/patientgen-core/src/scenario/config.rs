@@ -87,6 +87,7 @@ pub struct ScenarioConfig {
 
 /// A battle front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FrontConfig {
     /// Identifier.
     pub id: String,
@@ -101,6 +102,7 @@ pub struct FrontConfig {
 
 /// One nationality of a front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalityShare {
     /// ISO 3166-1 alpha-3 code.
     pub nationality_code: String,
@@ -110,6 +112,7 @@ pub struct NationalityShare {
 
 /// Parameters of one facility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacilityConfig {
     /// Identifier, e.g. `Role1` or `role2_poland`.
     pub id: String,

@@ -1,9 +1,10 @@
 //! Reference data (no key needed).
 
-use crate::models::{FacilityType, Nationality, NationalityShareDto, StaticFront};
+use crate::models::{FacilityType, Nationality, StaticFront};
 use axum::Json;
 use patientgen_core::data::catalog;
 use patientgen_core::model::Role;
+use patientgen_core::scenario::NationalityShare;
 
 /// The 32 NATO nations, sorted by name.
 #[utoipa::path(get, path = "/api/v1/configurations/reference/nationalities/", tag = "reference",
@@ -52,7 +53,7 @@ pub async fn static_fronts() -> Json<Vec<StaticFront>> {
                 nations: f
                     .nationality_distribution
                     .into_iter()
-                    .map(|n| NationalityShareDto {
+                    .map(|n| NationalityShare {
                         nationality_code: n.nationality_code,
                         percentage: n.percentage,
                     })
