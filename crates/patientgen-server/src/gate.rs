@@ -62,7 +62,7 @@ fn too_many_requests(decision: &Decision, headers: HeaderMap) -> ApiError {
 /// Admits a request for `patients` patients: 400 when one request asks more
 /// than the key allows, 429 when today's patient quota has no room. On success
 /// the patients are counted; call [`Admitted::commit`] once the work is
-/// accepted, or [`Admitted::refund`] if it is not.
+/// accepted. Dropping it uncommitted (an error path) gives them back.
 pub async fn admit_patients(state: &AppState, caller: &Caller, patients: u32) -> Result<Admitted, ApiError> {
     let max = caller.key.max_patients_per_request;
     if i64::from(patients) > i64::from(max) {
@@ -103,19 +103,12 @@ impl Admitted {
         self.settled = true;
         self.state.usage.record(&self.caller.key.id, 0, i64::from(self.patients), self.state.clock.now());
     }
-
-    /// The work was not accepted: give the patients back.
-    pub async fn refund(mut self) {
-        self.settled = true;
-        let now = self.state.clock.now();
-        self.state.limiter.refund_patients(&self.caller.key, u64::from(self.patients), now).await;
-    }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
         if !self.settled {
-            // Dropped on an error path: refund in the background.
+            // Dropped on an error path: give the patients back in the background.
             let state = self.state.clone();
             let key = self.caller.key.clone();
             let patients = u64::from(self.patients);

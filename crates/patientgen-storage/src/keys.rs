@@ -75,6 +75,17 @@ impl ApiKeyRecord {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
     }
+
+    /// The key's limits.
+    pub fn limits(&self) -> KeyLimits {
+        KeyLimits {
+            max_patients_per_request: self.max_patients_per_request,
+            max_requests_per_minute: self.max_requests_per_minute,
+            max_requests_per_hour: self.max_requests_per_hour,
+            max_requests_per_day: self.max_requests_per_day,
+            max_patients_per_day: self.max_patients_per_day,
+        }
+    }
 }
 
 /// Limits of a key.
@@ -233,23 +244,28 @@ impl Store {
             .await?))
     }
 
-    /// A key by id, or by id prefix (at least 8 characters) when unambiguous.
+    /// A key by id, or by id prefix (at least 8 characters, any case); a
+    /// prefix shared by several keys is [`StorageError::Ambiguous`].
     pub async fn get_key(&self, id: &str) -> StorageResult<Option<ApiKeyRecord>> {
-        let sql = concat!(
-            "SELECT ",
-            key_columns!(),
-            " FROM api_keys WHERE id = $1 OR (length($2) >= 8 AND id LIKE $2) LIMIT 2"
-        );
-        let like = format!("{}%", id.replace(['%', '_'], ""));
+        let sql = concat!("SELECT ", key_columns!(), " FROM api_keys WHERE id = $1 OR id LIKE $2 LIMIT 2");
+        let id = id.to_lowercase();
+        // Ids are UUIDs: hex digits and hyphens; anything else cannot match a prefix.
+        let prefix_ok = id.len() >= 8 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        let like = if prefix_ok { format!("{id}%") } else { String::new() };
         let rows: Vec<ApiKeyRecord> = on_pool!(self, |pool| sqlx::query_as::<_, ApiKeyRecord>(sql)
-            .bind(id)
+            .bind(&id)
             .bind(&like)
             .fetch_all(pool)
             .await?);
-        Ok(match rows.len() {
-            1 => rows.into_iter().next(),
-            _ => rows.into_iter().find(|r| r.id == id),
-        })
+        if let Some(exact) = rows.iter().position(|r| r.id == id) {
+            return Ok(rows.into_iter().nth(exact));
+        }
+        match rows.len() {
+            0 | 1 => Ok(rows.into_iter().next()),
+            _ => Err(StorageError::Ambiguous(format!(
+                "several API keys start with '{id}'; give more of the id"
+            ))),
+        }
     }
 
     /// Keys matching a filter, newest first.

@@ -42,6 +42,9 @@ pub enum StorageError {
     /// A unique value already exists.
     #[error("{0} already exists")]
     Conflict(String),
+    /// A prefix matches more than one row.
+    #[error("{0}")]
+    Ambiguous(String),
 }
 
 impl StorageError {

@@ -60,6 +60,8 @@ async fn keys_are_found_by_hash_only() {
         assert_eq!(found.id, key.id);
         assert!(store.find_key_by_hash(&"b".repeat(64)).await.expect("query").is_none());
         assert!(store.get_key(&key.id[..8]).await.expect("prefix").is_some());
+        assert!(store.get_key(&key.id[..8].to_uppercase()).await.expect("prefix").is_some(), "any case");
+        assert!(store.get_key(&key.id[..7]).await.expect("prefix").is_none(), "8 characters at least");
         assert!(store.set_key_active(&key.id, false, now).await.expect("deactivate"));
         assert!(!store.get_key(&key.id).await.expect("get").expect("exists").is_active);
         let listed =
@@ -77,6 +79,14 @@ async fn keys_are_found_by_hash_only() {
         assert_eq!((stats.total_keys, stats.active_keys, stats.total_patients_all_time), (1, 0, 120));
         assert!(store.delete_key(&key.id).await.expect("delete"));
         assert!(store.get_key(&key.id).await.expect("get").is_none());
+        // Two keys sharing a prefix: the prefix is ambiguous, a longer one is not.
+        for suffix in ["1111-4111-8111-111111111111", "2222-4222-8222-222222222222"] {
+            let twin =
+                NewApiKey { id: format!("abcdef12-{suffix}"), key_hash: suffix.repeat(2), ..key.clone() };
+            store.insert_key(&twin, now).await.expect("insert");
+        }
+        assert!(matches!(store.get_key("abcdef12").await, Err(StorageError::Ambiguous(_))));
+        assert!(store.get_key("abcdef12-1111").await.expect("longer prefix").is_some());
     })
     .await;
 }

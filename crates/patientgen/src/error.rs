@@ -21,6 +21,18 @@ impl CliError {
         }
     }
 
+    /// Whether this is stdout (or another pipe) closed by its reader.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            CliError::Input(_) => false,
+            CliError::Runtime(e) => e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }),
+        }
+    }
+
     /// A bad-input error.
     pub fn input(message: impl Into<String>) -> Self {
         CliError::Input(message.into())

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod error;
+mod output;
 mod password;
 mod scenario_input;
 
@@ -13,6 +14,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): end quietly, as Unix tools do.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())

@@ -462,3 +462,23 @@ fn key_commands_print_tables_and_filter() {
         "{shown}"
     );
 }
+
+/// A reader that goes away (`| head -1`) ends the program quietly: no panic,
+/// exit 0.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [&["presets"][..], &["generate", "-q", "-n", "2000", "-f", "ndjson", "-o", "-"][..]] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("patientgen"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the reading end before the program writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -6,7 +6,6 @@
 
 use super::{Decision, Policy, Window};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use chrono::Utc;
 use patientgen_storage::ApiKeyRecord;
 use std::fmt::Write;
 
@@ -41,9 +40,8 @@ pub struct KeyHeaders {
 impl KeyHeaders {
     /// Renders them for `key`.
     pub fn for_key(key: &ApiKeyRecord) -> Self {
-        let policy = Policy::for_key(key, Utc::now());
         let mut text = String::new();
-        for (window, limit) in Window::ALL.iter().zip(policy.requests) {
+        for (window, limit) in Window::ALL.iter().zip(Policy::request_limits(key)) {
             if let Some(limit) = limit {
                 if !text.is_empty() {
                     text.push_str(", ");

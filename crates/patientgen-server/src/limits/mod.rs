@@ -37,16 +37,21 @@ fn limit(value: i32) -> u64 {
 }
 
 impl Policy {
+    /// A key's request limits per minute, hour and day.
+    pub fn request_limits(key: &ApiKeyRecord) -> [Option<u64>; 3] {
+        [
+            Some(limit(key.max_requests_per_minute)),
+            Some(limit(key.max_requests_per_hour)),
+            key.max_requests_per_day.map(limit),
+        ]
+    }
+
     /// The policy of a key at `now`.
     pub fn for_key(key: &ApiKeyRecord, now: DateTime<Utc>) -> Self {
         let today = Window::Day.index(key.last_reset_at) == Window::Day.index(now);
         let seed = |n: i64| if today { u64::try_from(n).unwrap_or(0) } else { 0 };
         Self {
-            requests: [
-                Some(limit(key.max_requests_per_minute)),
-                Some(limit(key.max_requests_per_hour)),
-                key.max_requests_per_day.map(limit),
-            ],
+            requests: Self::request_limits(key),
             patients_per_day: key.max_patients_per_day.map(limit),
             seed_day_requests: seed(key.daily_requests),
             seed_day_patients: seed(key.daily_patients),
@@ -194,8 +199,16 @@ impl Limiter {
     /// Counts `patients` against the key's daily patient quota unless they do
     /// not fit.
     pub async fn charge_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) -> Charge {
+        self.add_patients(key, i64::try_from(patients).unwrap_or(i64::MAX), now).await
+    }
+
+    /// Gives back patients charged for work that did not happen.
+    pub async fn refund_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) {
+        self.add_patients(key, -i64::try_from(patients).unwrap_or(i64::MAX), now).await;
+    }
+
+    async fn add_patients(&self, key: &ApiKeyRecord, n: i64, now: DateTime<Utc>) -> Charge {
         let policy = Policy::for_key(key, now);
-        let n = i64::try_from(patients).unwrap_or(i64::MAX);
         if let Some(redis) = self.redis_if_up() {
             match redis.charge(&key.id, &policy, n, now).await {
                 Ok(charge) => return charge,
@@ -203,19 +216,6 @@ impl Limiter {
             }
         }
         self.memory.charge(&key.id, &policy, n, now)
-    }
-
-    /// Gives back patients charged for work that did not happen.
-    pub async fn refund_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) {
-        let policy = Policy::for_key(key, now);
-        let n = -i64::try_from(patients).unwrap_or(i64::MAX);
-        if let Some(redis) = self.redis_if_up() {
-            match redis.charge(&key.id, &policy, n, now).await {
-                Ok(_) => return,
-                Err(e) => self.degrade(&e),
-            }
-        }
-        self.memory.charge(&key.id, &policy, n, now);
     }
 
     /// While degraded, asks Redis every `every` whether it is back, and returns

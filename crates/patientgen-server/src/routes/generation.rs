@@ -205,10 +205,8 @@ pub async fn create(
         encryption_key,
         generator_version: patientgen_core::VERSION.to_string(),
     };
-    if let Err(e) = state.store.insert_job(&job, Utc::now()).await {
-        admitted.refund().await;
-        return Err(e.into());
-    }
+    // On failure `admitted` is dropped, which gives the patients back.
+    state.store.insert_job(&job, Utc::now()).await?;
     admitted.commit();
     crate::metrics::job_transition("none", "pending");
     state.wake_workers.notify_waiters();

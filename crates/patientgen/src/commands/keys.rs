@@ -4,6 +4,7 @@
 use super::serve::open_store;
 use crate::cli::DatabaseArgs;
 use crate::error::{CliError, CliResult};
+use crate::output::outln;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use patientgen_server::auth::{
@@ -300,8 +301,11 @@ pub fn run(cmd: KeysCommand) -> CliResult {
 }
 
 async fn find(store: &Store, id_or_key: &str) -> CliResult<ApiKeyRecord> {
-    if let Some(k) = store.get_key(id_or_key).await.map_err(db_err)? {
-        return Ok(k);
+    match store.get_key(id_or_key).await {
+        Ok(Some(k)) => return Ok(k),
+        Ok(None) => {}
+        Err(patientgen_storage::StorageError::Ambiguous(why)) => return Err(CliError::input(why)),
+        Err(e) => return Err(db_err(e)),
     }
     if let Some(k) = store.find_key_by_hash(&hash_key(id_or_key)).await.map_err(db_err)? {
         return Ok(k);
@@ -349,7 +353,7 @@ fn list_json(k: &ApiKeyRecord) -> Value {
 
 fn print_json(v: &Value) -> CliResult {
     let text = serde_json::to_string_pretty(v).map_err(|e| CliError::Runtime(e.into()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -368,25 +372,25 @@ fn limit_text(v: Option<i32>) -> String {
 }
 
 fn print_key_table(k: &ApiKeyRecord, now: DateTime<Utc>) {
-    println!("ID:                  {}", k.id);
-    println!("Key:                 {}", k.key_prefix);
-    println!("Name:                {}", k.name);
-    println!("E-mail:              {}", k.email.as_deref().unwrap_or("-"));
-    println!("Status:              {}", status_of(k, now));
-    println!("Type:                {}", if k.is_demo { "demo" } else { "live" });
-    println!("Scopes:              {}", k.scopes);
-    println!("Created:             {}", when(Some(k.created_at)));
-    println!("Expires:             {}", when(k.expires_at));
-    println!("Last used:           {}", when(k.last_used_at));
-    println!("Patients/request:    {}", k.max_patients_per_request);
-    println!("Requests/minute:     {}", k.max_requests_per_minute);
-    println!("Requests/hour:       {}", k.max_requests_per_hour);
-    println!("Requests/day:        {}", limit_text(k.max_requests_per_day));
-    println!("Patients/day:        {}", limit_text(k.max_patients_per_day));
-    println!("Requests (total):    {}", k.total_requests);
-    println!("Patients (total):    {}", k.total_patients_generated);
+    outln!("ID:                  {}", k.id);
+    outln!("Key:                 {}", k.key_prefix);
+    outln!("Name:                {}", k.name);
+    outln!("E-mail:              {}", k.email.as_deref().unwrap_or("-"));
+    outln!("Status:              {}", status_of(k, now));
+    outln!("Type:                {}", if k.is_demo { "demo" } else { "live" });
+    outln!("Scopes:              {}", k.scopes);
+    outln!("Created:             {}", when(Some(k.created_at)));
+    outln!("Expires:             {}", when(k.expires_at));
+    outln!("Last used:           {}", when(k.last_used_at));
+    outln!("Patients/request:    {}", k.max_patients_per_request);
+    outln!("Requests/minute:     {}", k.max_requests_per_minute);
+    outln!("Requests/hour:       {}", k.max_requests_per_hour);
+    outln!("Requests/day:        {}", limit_text(k.max_requests_per_day));
+    outln!("Patients/day:        {}", limit_text(k.max_patients_per_day));
+    outln!("Requests (total):    {}", k.total_requests);
+    outln!("Patients (total):    {}", k.total_patients_generated);
     if let Some(r) = &k.replaced_by {
-        println!("Replaced by:         {r}");
+        outln!("Replaced by:         {r}");
     }
 }
 
@@ -401,8 +405,8 @@ fn print_created(k: &ApiKeyRecord, plaintext: &str, format: OutputFormat, now: D
     match format {
         OutputFormat::Json => print_json(&created_json(k, plaintext)),
         OutputFormat::Csv => {
-            println!("ID,Key,Name,Email,Demo,Expires");
-            println!(
+            outln!("ID,Key,Name,Email,Demo,Expires");
+            outln!(
                 "{},{},{},{},{},{}",
                 csv(&k.id),
                 csv(plaintext),
@@ -415,9 +419,9 @@ fn print_created(k: &ApiKeyRecord, plaintext: &str, format: OutputFormat, now: D
         }
         OutputFormat::Table => {
             print_key_table(k, now);
-            println!();
-            println!("API key: {plaintext}");
-            println!("Store it now: it is kept only as a hash and cannot be shown again.");
+            outln!();
+            outln!("API key: {plaintext}");
+            outln!("Store it now: it is kept only as a hash and cannot be shown again.");
             Ok(())
         }
     }
@@ -457,9 +461,17 @@ fn new_key(settings: &NewKeyArgs, plaintext: &str, now: DateTime<Utc>) -> CliRes
         is_demo: settings.demo,
         scopes: settings.scopes.split(',').map(str::trim).collect::<Vec<_>>().join(","),
         limits: settings.limits.apply(base)?,
-        expires_at: settings.expires_days.map(|d| now + Duration::days(d)),
+        expires_at: settings.expires_days.map(|d| days_after(now, d, "--expires-days")).transpose()?,
         metadata: json!({}),
     })
+}
+
+/// `at` plus `days` days, or an input error naming `flag` when that is past
+/// the representable dates.
+fn days_after(at: DateTime<Utc>, days: i64, flag: &str) -> CliResult<DateTime<Utc>> {
+    Duration::try_days(days)
+        .and_then(|d| at.checked_add_signed(d))
+        .ok_or_else(|| CliError::input(format!("{flag} is too large")))
 }
 
 async fn insert(store: &Store, key: &NewApiKey, now: DateTime<Utc>) -> CliResult<ApiKeyRecord> {
@@ -516,7 +528,7 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                 OutputFormat::Json => print_json(&list_json(&record)),
                 _ => {
                     print_key_table(&record, now);
-                    println!("\nImported: the key is stored as a hash.");
+                    outln!("\nImported: the key is stored as a hash.");
                     Ok(())
                 }
             }
@@ -532,11 +544,11 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                     print_json(&Value::from(keys.iter().map(list_json).collect::<Vec<_>>()))
                 }
                 OutputFormat::Csv => {
-                    println!(
+                    outln!(
                         "ID,Key Prefix,Name,Email,Active,Demo,Created,Expires,Last Used,Total Requests,Daily Requests"
                     );
                     for k in &keys {
-                        println!(
+                        outln!(
                             "{},{},{},{},{},{},{},{},{},{},{}",
                             k.id,
                             csv(&k.key_prefix),
@@ -554,12 +566,18 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                     Ok(())
                 }
                 OutputFormat::Table => {
-                    println!(
+                    outln!(
                         "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  LAST USED",
-                        "ID", "KEY", "NAME", "EMAIL", "STATUS", "TYPE", "REQUESTS"
+                        "ID",
+                        "KEY",
+                        "NAME",
+                        "EMAIL",
+                        "STATUS",
+                        "TYPE",
+                        "REQUESTS"
                     );
                     for k in &keys {
-                        println!(
+                        outln!(
                             "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  {}",
                             &k.id[..8.min(k.id.len())],
                             k.key_prefix,
@@ -571,7 +589,7 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                             when(k.last_used_at)
                         );
                     }
-                    println!("{} key(s)", keys.len());
+                    outln!("{} key(s)", keys.len());
                     Ok(())
                 }
             }
@@ -602,11 +620,11 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
             let store = open_store(&db).await?;
             let k = find(&store, &key_id).await?;
             if !yes_flag && !confirm(&format!("Delete API key {} ({})?", k.name, k.key_prefix))? {
-                println!("Not deleted.");
+                outln!("Not deleted.");
                 return Ok(());
             }
             store.delete_key(&k.id).await.map_err(db_err)?;
-            println!("✓ Deleted API key {} ({})", k.name, k.id);
+            outln!("✓ Deleted API key {} ({})", k.name, k.id);
             Ok(())
         }
         KeysCommand::Usage { key_id, format, db } => {
@@ -617,20 +635,20 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                     &json!({ "key_id": k.id, "key_name": k.name, "usage": usage_json(&k), "limits": limits_json(&k) }),
                 ),
                 _ => {
-                    println!("Key:                 {} ({})", k.name, k.key_prefix);
-                    println!("Requests (total):    {}", k.total_requests);
-                    println!("Patients (total):    {}", k.total_patients_generated);
-                    println!(
+                    outln!("Key:                 {} ({})", k.name, k.key_prefix);
+                    outln!("Requests (total):    {}", k.total_requests);
+                    outln!("Patients (total):    {}", k.total_patients_generated);
+                    outln!(
                         "Requests today:      {} of {}",
                         k.daily_requests,
                         limit_text(k.max_requests_per_day)
                     );
-                    println!(
+                    outln!(
                         "Patients today:      {} of {}",
                         k.daily_patients,
                         limit_text(k.max_patients_per_day)
                     );
-                    println!("Last used:           {}", when(k.last_used_at));
+                    outln!("Last used:           {}", when(k.last_used_at));
                     Ok(())
                 }
             }
@@ -640,7 +658,10 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                 return Err(CliError::input("--days must be at least 1"));
             }
             let store = open_store(&db).await?;
-            let s = store.key_stats(now - Duration::days(days)).await.map_err(db_err)?;
+            let since = Duration::try_days(days)
+                .and_then(|d| now.checked_sub_signed(d))
+                .ok_or_else(|| CliError::input("--days is too large"))?;
+            let s = store.key_stats(since).await.map_err(db_err)?;
             match format {
                 OutputFormat::Json => {
                     let mut stats = serde_json::to_value(&s).unwrap_or_default();
@@ -652,13 +673,16 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                     )
                 }
                 _ => {
-                    println!(
+                    outln!(
                         "Keys:                {} ({} active, {} demo, {} live)",
-                        s.total_keys, s.active_keys, s.demo_keys, s.live_keys
+                        s.total_keys,
+                        s.active_keys,
+                        s.demo_keys,
+                        s.live_keys
                     );
-                    println!("{:<21}{}", format!("Used in {days} days:"), s.recently_used_keys);
-                    println!("Requests (all time): {}", s.total_requests_all_time);
-                    println!("Patients (all time): {}", s.total_patients_all_time);
+                    outln!("{:<21}{}", format!("Used in {days} days:"), s.recently_used_keys);
+                    outln!("Requests (all time): {}", s.total_requests_all_time);
+                    outln!("Patients (all time): {}", s.total_patients_all_time);
                     Ok(())
                 }
             }
@@ -671,31 +695,27 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
             }
             let store = open_store(&db).await?;
             let k = find(&store, &key_id).await?;
-            let current = KeyLimits {
-                max_patients_per_request: k.max_patients_per_request,
-                max_requests_per_minute: k.max_requests_per_minute,
-                max_requests_per_hour: k.max_requests_per_hour,
-                max_requests_per_day: k.max_requests_per_day,
-                max_patients_per_day: k.max_patients_per_day,
-            };
+            let current = k.limits();
             let new = limits.apply(current)?;
             store.set_key_limits(&k.id, &new, now).await.map_err(db_err)?;
-            println!("✓ Limits of {} updated", k.name);
-            println!(
+            outln!("✓ Limits of {} updated", k.name);
+            outln!(
                 "  patients/request {} → {}",
-                current.max_patients_per_request, new.max_patients_per_request
+                current.max_patients_per_request,
+                new.max_patients_per_request
             );
-            println!(
+            outln!(
                 "  requests/minute  {} → {}",
-                current.max_requests_per_minute, new.max_requests_per_minute
+                current.max_requests_per_minute,
+                new.max_requests_per_minute
             );
-            println!("  requests/hour    {} → {}", current.max_requests_per_hour, new.max_requests_per_hour);
-            println!(
+            outln!("  requests/hour    {} → {}", current.max_requests_per_hour, new.max_requests_per_hour);
+            outln!(
                 "  requests/day     {} → {}",
                 limit_text(current.max_requests_per_day),
                 limit_text(new.max_requests_per_day)
             );
-            println!(
+            outln!(
                 "  patients/day     {} → {}",
                 limit_text(current.max_patients_per_day),
                 limit_text(new.max_patients_per_day)
@@ -709,16 +729,16 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
             let store = open_store(&db).await?;
             let k = find(&store, &key_id).await?;
             let from = k.expires_at.filter(|e| *e > now).unwrap_or(now);
-            let new = from + Duration::days(days);
+            let new = days_after(from, days, "--days")?;
             store.set_key_expiry(&k.id, Some(new), now).await.map_err(db_err)?;
-            println!("✓ Expiry of {} moved from {} to {}", k.name, when(k.expires_at), when(Some(new)));
+            outln!("✓ Expiry of {} moved from {} to {}", k.name, when(k.expires_at), when(Some(new)));
             Ok(())
         }
         KeysCommand::Cleanup { dry_run, db } => {
             let store = open_store(&db).await?;
             let expired = store.expired_keys(now).await.map_err(db_err)?;
             for k in &expired {
-                println!(
+                outln!(
                     "{} {} ({}, expired {})",
                     if dry_run { "would delete" } else { "deleted" },
                     k.name,
@@ -729,7 +749,7 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                     store.delete_key(&k.id).await.map_err(db_err)?;
                 }
             }
-            println!(
+            outln!(
                 "{} expired key(s){}",
                 expired.len(),
                 if dry_run { " (dry run: nothing deleted)" } else { " deleted" }
@@ -737,6 +757,10 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
             Ok(())
         }
         KeysCommand::Rotate { key_id, name, grace, format, db } => {
+            let until = Duration::from_std(grace)
+                .ok()
+                .and_then(|g| now.checked_add_signed(g))
+                .ok_or_else(|| CliError::input("--grace is too long"))?;
             let store = open_store(&db).await?;
             let old = find(&store, &key_id).await?;
             let plaintext = generate_key(if old.is_demo { KeyKind::Demo } else { KeyKind::Live })
@@ -749,22 +773,15 @@ async fn run_async(cmd: KeysCommand) -> CliResult {
                 email: old.email.clone(),
                 is_demo: old.is_demo,
                 scopes: old.scopes.clone(),
-                limits: KeyLimits {
-                    max_patients_per_request: old.max_patients_per_request,
-                    max_requests_per_minute: old.max_requests_per_minute,
-                    max_requests_per_hour: old.max_requests_per_hour,
-                    max_requests_per_day: old.max_requests_per_day,
-                    max_patients_per_day: old.max_patients_per_day,
-                },
+                limits: old.limits(),
                 expires_at: old.expires_at,
                 metadata: json!({ "rotated_from": old.id }),
             };
             let new = insert(&store, &key, now).await?;
-            let until = now + Duration::from_std(grace).unwrap_or_else(|_| Duration::zero());
             store.mark_key_rotated(&old.id, &new.id, until, now).await.map_err(db_err)?;
             if format == OutputFormat::Table {
-                println!("✓ Rotated {}: the old key works until {} UTC", old.name, when(Some(until)));
-                println!();
+                outln!("✓ Rotated {}: the old key works until {} UTC", old.name, when(Some(until)));
+                outln!();
             }
             print_created(&new, &plaintext, format, now)
         }
@@ -776,11 +793,11 @@ async fn set_active(db: &DatabaseArgs, key_id: &str, active: bool, now: DateTime
     let k = find(&store, key_id).await?;
     let word = if active { "active" } else { "inactive" };
     if k.is_active == active {
-        println!("API key {} is already {word}", k.name);
+        outln!("API key {} is already {word}", k.name);
         return Ok(());
     }
     store.set_key_active(&k.id, active, now).await.map_err(db_err)?;
-    println!("✓ API key {} is now {word}", k.name);
+    outln!("✓ API key {} is now {word}", k.name);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 use crate::cli::ScenarioCommand;
 use crate::error::{CliError, CliResult};
+use crate::output::outln;
 use crate::scenario_input;
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
@@ -13,28 +14,23 @@ pub fn run(cmd: ScenarioCommand) -> CliResult {
             let s = config
                 .validate(catalog(), ValidationOptions::default())
                 .map_err(|e| CliError::input(format!("{}: invalid scenario: {e}", file.display())))?;
-            println!("{}: valid", file.display());
-            println!("  name:        {}", s.name);
-            println!("  patients:    {}", s.total_patients);
-            println!("  days:        {} from {}", s.days, s.base_date);
+            outln!("{}: valid", file.display());
+            outln!("  name:        {}", s.name);
+            outln!("  patients:    {}", s.total_patients);
+            outln!("  days:        {} from {}", s.days, s.base_date);
             let warfare: Vec<String> = s.warfare.iter().map(|(w, _)| w.to_string()).collect();
-            println!("  warfare:     {} ({} intensity, {} tempo)", warfare.join(", "), s.intensity, s.tempo);
-            println!(
+            outln!("  warfare:     {} ({} intensity, {} tempo)", warfare.join(", "), s.intensity, s.tempo);
+            outln!(
                 "  injury mix:  battle {:.0} %, non-battle {:.0} %, disease {:.0} %",
                 s.injury_mix[0] * 100.0,
                 s.injury_mix[1] * 100.0,
                 s.injury_mix[2] * 100.0
             );
             for f in &s.fronts {
-                println!(
-                    "  front:       {} ({:.0} %, {} nations)",
-                    f.name,
-                    f.weight * 100.0,
-                    f.nations.len()
-                );
+                outln!("  front:       {} ({:.0} %, {} nations)", f.name, f.weight * 100.0, f.nations.len());
             }
             let chain: Vec<&str> = s.chain.iter().map(|r| r.as_str()).collect();
-            println!("  chain:       {}", chain.join(" > "));
+            outln!("  chain:       {}", chain.join(" > "));
             Ok(())
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::cli::{DatabaseArgs, LogFormat, ServeArgs};
 use crate::error::{CliError, CliResult};
+use crate::output::outln;
 use patientgen_server::ServerConfig;
 use patientgen_storage::{PoolSettings, Store};
 use std::time::Duration;
@@ -22,8 +23,12 @@ fn init_logging(format: LogFormat) {
 
 pub fn run(args: ServeArgs) -> CliResult {
     init_logging(args.log_format);
-    if args.job_lease < 2 {
-        return Err(CliError::input("--job-lease must be at least 2 seconds"));
+    if !(2..=3600).contains(&args.job_lease) {
+        return Err(CliError::input("--job-lease must be between 2 and 3600 seconds"));
+    }
+    // Past a century the retention period would overflow the server's date arithmetic.
+    if !(1..=24 * 365 * 100).contains(&args.retention_hours) {
+        return Err(CliError::input("--retention-hours must be between 1 and 876000"));
     }
     if !(10..=1000).contains(&args.key_refresh_ms) {
         return Err(CliError::input("--key-refresh-ms must be between 10 and 1000"));
@@ -92,7 +97,7 @@ pub fn migrate(args: DatabaseArgs) -> CliResult {
     runtime()?.block_on(async {
         let store = open_store(&args).await?;
         let applied = store.applied_migrations().await.map_err(|e| CliError::Runtime(e.into()))?;
-        println!(
+        outln!(
             "{} database is at migration {} ({} applied)",
             store.kind(),
             applied.last().copied().unwrap_or(0),

@@ -2,6 +2,7 @@
 
 use crate::cli::{ListFormat, StatsArgs};
 use crate::error::{CliError, CliResult};
+use crate::output::{out, outln};
 use patientgen_core::SummaryBuilder;
 use patientgen_core::summary::PatientView;
 use patientgen_output::read::{ReadError, for_each_patient};
@@ -25,10 +26,10 @@ pub fn run(args: StatsArgs) -> CliResult {
     }
     let summary = builder.build();
     match args.format {
-        ListFormat::Table => print!("{summary}"),
+        ListFormat::Table => out!("{summary}"),
         ListFormat::Json => {
             let text = serde_json::to_string_pretty(&summary).map_err(|e| CliError::Runtime(e.into()))?;
-            println!("{text}");
+            outln!("{text}");
         }
     }
     Ok(())
