@@ -39,6 +39,9 @@ pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 43;
 /// Default and minimum PBKDF2 iterations for files patientgen writes.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
+/// Most PBKDF2 iterations a file may ask for: more would let a crafted header
+/// keep `decrypt` busy for minutes before the password is even checked.
+pub const MAX_ITERATIONS: u32 = 16 * DEFAULT_ITERATIONS;
 /// Plaintext bytes per segment.
 pub const SEGMENT_SIZE: u32 = 65_536;
 const TAG_LEN: usize = 16;
@@ -105,16 +108,22 @@ impl Header {
         if h[8] != VERSION {
             return Err(CryptoError::Unsupported(format!("format version {}", h[8])));
         }
-        if h[9] != KDF_PBKDF2_SHA256 || h[14] != 16 {
+        if h[9] != KDF_PBKDF2_SHA256 {
             return Err(CryptoError::Unsupported(format!("key derivation {}", h[9])));
+        }
+        if h[14] != 16 {
+            return Err(CryptoError::Unsupported(format!("salt length {}", h[14])));
         }
         if h[31] != CIPHER_AES256GCM_STREAM {
             return Err(CryptoError::Unsupported(format!("cipher {}", h[31])));
         }
         let iterations = u32::from_be_bytes([h[10], h[11], h[12], h[13]]);
         let segment_size = u32::from_be_bytes([h[39], h[40], h[41], h[42]]);
-        if iterations == 0 || segment_size == 0 || segment_size > 16 * 1024 * 1024 {
-            return Err(CryptoError::Unsupported("bad parameters".into()));
+        if iterations == 0 || iterations > MAX_ITERATIONS {
+            return Err(CryptoError::Unsupported(format!("{iterations} key derivation iterations")));
+        }
+        if segment_size == 0 || segment_size > 16 * 1024 * 1024 {
+            return Err(CryptoError::Unsupported(format!("segment size {segment_size}")));
         }
         let mut salt = [0u8; 16];
         salt.copy_from_slice(&h[15..31]);
@@ -427,6 +436,14 @@ mod tests {
             decrypt_stream(&b"plain text"[..], Vec::new(), b"x"),
             Err(CryptoError::NotEncrypted)
         ));
+        // A header asking for an absurd number of iterations is refused at once.
+        let mut greedy = sealed.clone();
+        greedy[10..14].copy_from_slice(&u32::MAX.to_be_bytes());
+        let refused = decrypt_stream(greedy.as_slice(), Vec::new(), b"secret");
+        assert!(
+            matches!(refused, Err(CryptoError::Unsupported(ref why)) if why.contains("iterations")),
+            "{refused:?}"
+        );
     }
 
     #[test]

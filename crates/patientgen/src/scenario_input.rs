@@ -14,18 +14,17 @@ pub fn from_file(path: &Path) -> CliResult<ScenarioConfig> {
         Some(ext) if ext.eq_ignore_ascii_case("json") => false,
         _ => !text.trim_start().starts_with('{'),
     };
-    let parsed = if is_toml { ScenarioConfig::from_toml(&text) } else { ScenarioConfig::from_json(&text) };
-    // Accept a request body that wraps the configuration, as the API does.
-    let parsed = parsed.or_else(|e| {
-        if is_toml {
-            return Err(e);
+    let parsed = if is_toml {
+        ScenarioConfig::from_toml(&text)
+    } else {
+        // Accept a request body that wraps the configuration, as the API does.
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(mut body)) if body.contains_key("configuration") => {
+                ScenarioConfig::from_value(body.remove("configuration").unwrap_or_default())
+            }
+            _ => ScenarioConfig::from_json(&text),
         }
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| e)?;
-        match value.get("configuration") {
-            Some(inner) => ScenarioConfig::from_value(inner.clone()),
-            None => Err(patientgen_core::scenario::ConfigParseError::Syntax("not a scenario".into())),
-        }
-    });
+    };
     parsed.map_err(|e| CliError::input(format!("{}: {e}", path.display())))
 }
 

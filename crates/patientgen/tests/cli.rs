@@ -287,6 +287,18 @@ fn scenario_files_in_json_and_toml() {
     std::fs::write(&broken, "{\"total_patients\": ").expect("write");
     rejects(patientgen().args(["scenario", "validate"]).arg(&broken), "broken.json");
     rejects(patientgen().args(["scenario", "validate", "/no/such/file.json"]), "cannot read scenario file");
+    // An API request body: its `configuration` is the scenario, and its errors are reported.
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, r#"{"configuration": {"total_patients": 42}, "output_formats": ["json"]}"#)
+        .expect("write");
+    patientgen()
+        .args(["scenario", "validate"])
+        .arg(&body)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("patients:    42"));
+    std::fs::write(&body, r#"{"configuration": {"total_patients": "lots"}}"#).expect("write");
+    rejects(patientgen().args(["scenario", "validate"]).arg(&body), "total_patients");
 }
 
 #[test]
@@ -323,6 +335,9 @@ fn bad_arguments_get_clear_errors_and_never_lose_data() {
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "[{\"id\": 1}]").expect("write");
     rejects(patientgen().args(["stats"]).arg(&junk), "triage_category");
+    let binary = dir.path().join("binary.json");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x80]).expect("write");
+    rejects(patientgen().args(["stats"]).arg(&binary), "binary.json: not a patients file");
     rejects(patientgen().args(["decrypt", "--password-env", "HOME"]).arg(&junk), "does not end in .enc");
     // No temporary files left behind by the failures above.
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())

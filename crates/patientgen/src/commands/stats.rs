@@ -18,6 +18,9 @@ pub fn run(args: StatsArgs) -> CliResult {
         Ok(())
     })
     .map_err(|e| match e {
+        ReadError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            CliError::input(format!("{}: not a patients file: {e}", args.file.display()))
+        }
         ReadError::Io(e) => CliError::Runtime(e.into()),
         other => CliError::input(format!("{}: {other}", args.file.display())),
     })?;
