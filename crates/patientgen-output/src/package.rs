@@ -79,6 +79,28 @@ pub struct Manifest {
     pub files: Vec<ManifestFile>,
 }
 
+impl Manifest {
+    /// The manifest of files generated with `meta` from `scenario` (its
+    /// configuration as given).
+    pub fn new(
+        meta: &crate::Metadata,
+        scenario: serde_json::Value,
+        counts: ManifestCounts,
+        files: Vec<ManifestFile>,
+    ) -> Self {
+        Self {
+            manifest_version: 1,
+            generator: meta.generator,
+            generator_version: meta.generator_version,
+            generated_at: meta.generated_at_iso.clone(),
+            seed: meta.seed,
+            scenario,
+            counts,
+            files,
+        }
+    }
+}
+
 /// Streams files into a ZIP archive (DEFLATE, fixed timestamps so the same
 /// inputs give the same bytes) and appends `manifest.json`.
 pub fn write_zip<W: Write, R: Read>(

@@ -126,7 +126,12 @@ pub fn error_name(status: StatusCode) -> &'static str {
 
 /// UTC now as upstream writes it: ISO 8601 with microseconds and `Z`.
 pub fn timestamp_now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    rfc3339(chrono::Utc::now())
+}
+
+/// Upstream's timestamp form: RFC 3339, microseconds, `Z`.
+pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Turns every error response into the envelope, keeping its headers.

@@ -375,7 +375,7 @@ pub struct StatusBody {
 /// `GET /api/v1/health`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HealthReport {
-    /// `healthy`, `warning`, `unhealthy`.
+    /// `healthy`, `degraded` (rate limits not shared: Redis unreachable) or `unhealthy`.
     pub status: String,
     /// When.
     pub timestamp: String,

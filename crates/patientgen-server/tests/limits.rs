@@ -361,6 +361,10 @@ async fn a_known_key_needs_no_database_query() {
         patientgen_server::auth::generate_key(patientgen_server::auth::KeyKind::Live).expect("key");
     let r = s.get("/api/v1/presets", Some(&stranger)).send().await.expect("request");
     assert_eq!(r.status().as_u16(), 503);
+    // A route that needs the database says it is unavailable, not "not found".
+    let r =
+        s.get("/api/v1/visualizations/dashboard-data?job_id=j1", Some(&key)).send().await.expect("request");
+    assert_eq!(r.status().as_u16(), 503);
     s.stop().await;
 }
 

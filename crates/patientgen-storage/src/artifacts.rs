@@ -119,23 +119,24 @@ impl ArtifactStore {
             ArtifactStore::Database(store) => {
                 let store = store.clone();
                 let (job_id, name) = (job_id.to_string(), name.to_string());
-                let stream = futures::stream::unfold(0i32, move |seq| {
+                // The state is the next chunk's number; `None` after an error ends the stream.
+                let stream = futures::stream::unfold(Some(0i32), move |seq| {
                     let (store, job_id, name) = (store.clone(), job_id.clone(), name.clone());
                     async move {
+                        let seq = seq?;
                         let sql =
                             "SELECT data FROM job_file_chunks WHERE job_id = $1 AND name = $2 AND seq = $3";
                         let row: Result<Option<(Vec<u8>,)>, sqlx::Error> = on_pool!(store, |pool| {
                             sqlx::query_as(sql).bind(&job_id).bind(&name).bind(seq).fetch_optional(pool).await
                         });
                         match row {
-                            Ok(Some((data,))) => Some((Ok(Bytes::from(data)), seq + 1)),
+                            Ok(Some((data,))) => Some((Ok(Bytes::from(data)), Some(seq + 1))),
                             Ok(None) => None,
-                            Err(e) => Some((Err(std::io::Error::other(e)), i32::MAX)),
+                            Err(e) => Some((Err(std::io::Error::other(e)), None)),
                         }
                     }
                 });
-                // Stop after an error instead of retrying past it.
-                Ok(Box::pin(futures::StreamExt::take_while(stream, |_| std::future::ready(true))))
+                Ok(Box::pin(stream))
             }
         }
     }

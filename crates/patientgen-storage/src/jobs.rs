@@ -324,7 +324,8 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Marks a job completed with its summary and files, if `worker` holds it.
+    /// Marks a job completed with its summary, if `worker` holds it (its files
+    /// are stored beforehand through the artifact store).
     pub async fn complete_job(
         &self,
         id: &str,
@@ -421,6 +422,35 @@ impl Store {
         let rows: Vec<(String,)> =
             on_pool!(self, |pool| sqlx::query_as(sql).bind(before).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// [`list_jobs`](Self::list_jobs) with each job's files: two queries,
+    /// however many jobs.
+    pub async fn list_jobs_with_files(
+        &self,
+        owner: Option<&str>,
+        limit: i64,
+    ) -> StorageResult<Vec<(JobRecord, Vec<JobFile>)>> {
+        let jobs = self.list_jobs(owner, limit).await?;
+        let sql = "SELECT job_id, name, format, bytes, sha256, content_type FROM job_files WHERE job_id IN \
+                   (SELECT job_id FROM jobs WHERE ($1 IS NULL OR owner_key_id = $1) ORDER BY created_at, job_id LIMIT $2) \
+                   ORDER BY job_id, name";
+        let files: Vec<JobFile> = on_pool!(self, |pool| sqlx::query_as::<_, JobFile>(sql)
+            .bind(owner)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
+        let mut by_job: std::collections::HashMap<String, Vec<JobFile>> = std::collections::HashMap::new();
+        for file in files {
+            by_job.entry(file.job_id.clone()).or_default().push(file);
+        }
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                let files = by_job.remove(&job.job_id).unwrap_or_default();
+                (job, files)
+            })
+            .collect())
     }
 
     /// Output files of a job.

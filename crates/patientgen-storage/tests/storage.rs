@@ -277,6 +277,10 @@ async fn job_files_round_trip_through_the_artifact_store() {
         artifacts.put(&meta, &path).await.expect("put");
         assert_eq!(artifacts.read_all("f1", "patients.zip").await.expect("read"), content);
         assert_eq!(store.job_files("f1").await.expect("files"), vec![meta.clone()]);
+        let listed = store.list_jobs_with_files(Some("alice"), 10).await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].0.job_id.as_str(), listed[0].1.clone()), ("f1", vec![meta.clone()]));
+        assert!(store.list_jobs_with_files(Some("bob"), 10).await.expect("list").is_empty());
         // Writing the same file again (a re-run) replaces it.
         std::fs::write(&path, b"again").expect("write");
         artifacts.put(&JobFile { bytes: 5, ..meta.clone() }, &path).await.expect("put again");

@@ -31,6 +31,11 @@ pub struct JobOptions {
 }
 
 impl JobOptions {
+    /// The options stored with `job`.
+    pub fn of(job: &patientgen_storage::JobRecord) -> Result<Self, serde_json::Error> {
+        Self::deserialize(&job.options.0)
+    }
+
     /// Parsed formats.
     pub fn formats(&self) -> Vec<Format> {
         self.output_formats.iter().filter_map(|f| f.parse().ok()).collect()

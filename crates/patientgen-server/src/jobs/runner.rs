@@ -36,6 +36,8 @@ enum Stop {
 struct Control {
     stop: AtomicBool,
     done: AtomicU64,
+    /// Generation is over; the files are being stored.
+    storing: AtomicBool,
     reason: std::sync::Mutex<Option<Stop>>,
 }
 
@@ -69,6 +71,7 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
     let control = Arc::new(Control {
         stop: AtomicBool::new(false),
         done: AtomicU64::new(0),
+        storing: AtomicBool::new(false),
         reason: Default::default(),
     });
     let heartbeat = tokio::spawn(heartbeat(state.clone(), job.clone(), control.clone(), started));
@@ -81,6 +84,15 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
     };
     let scratch = state.artifacts.scratch_dir(&id);
     let result = build(&state, &job, &control, &scratch).await;
+    // Files are stored while the heartbeat still renews the lease: an upload
+    // into PostgreSQL can take longer than the lease.
+    let result = match (result, control.reason()) {
+        (Ok(built), None) => {
+            control.storing.store(true, Ordering::Relaxed);
+            store_files(&state, &built).await.map(|()| built)
+        }
+        (other, _) => other,
+    };
     heartbeat.abort();
     watcher.abort();
     let now = Utc::now();
@@ -100,33 +112,18 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
         )),
         (Err(e), None) => Some((JobStatus::Failed, e)),
         (Ok(built), None) => {
-            let mut stored = Ok(());
-            for (meta, path) in &built.files {
-                if let Err(e) = state.artifacts.put(meta, path).await {
-                    stored = Err(e);
-                    break;
+            match state.store.complete_job(&id, &worker, &built.summary, built.patients, now).await {
+                Ok(true) => {
+                    crate::metrics::job_transition("running", "completed");
+                    metrics::counter!("patients_generated_total").increment(built.patients as u64);
+                    metrics::histogram!("job_execution_seconds", "job_type" => "generation")
+                        .record(started.elapsed().as_secs_f64());
+                    tracing::info!(job = %id, patients = built.patients, seconds = started.elapsed().as_secs_f64(), "job completed");
                 }
+                Ok(false) => {}
+                Err(e) => tracing::error!(job = %id, error = %e, "could not complete job"),
             }
-            match stored {
-                Ok(()) => {
-                    match state.store.complete_job(&id, &worker, &built.summary, built.patients, now).await {
-                        Ok(true) => {
-                            crate::metrics::job_transition("running", "completed");
-                            metrics::counter!("patients_generated_total").increment(built.patients as u64);
-                            metrics::histogram!("job_execution_seconds", "job_type" => "generation")
-                                .record(started.elapsed().as_secs_f64());
-                            tracing::info!(job = %id, patients = built.patients, seconds = started.elapsed().as_secs_f64(), "job completed");
-                            None
-                        }
-                        Ok(false) => None,
-                        Err(e) => {
-                            tracing::error!(job = %id, error = %e, "could not complete job");
-                            None
-                        }
-                    }
-                }
-                Err(e) => Some((JobStatus::Failed, format!("Storage error: {e}"))),
-            }
+            None
         }
     };
     if let Some((status, error)) = outcome {
@@ -140,6 +137,14 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
         }
     }
     let _ = tokio::fs::remove_dir_all(&scratch).await;
+}
+
+/// Stores a built job's files.
+async fn store_files(state: &AppState, built: &Built) -> Result<(), String> {
+    for (meta, path) in &built.files {
+        state.artifacts.put(meta, path).await.map_err(|e| format!("Storage error: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Renews the lease, reports progress, and stops the job on cancel, timeout or
@@ -158,7 +163,13 @@ async fn heartbeat(state: AppState, job: JobRecord, control: Arc<Control>, start
         let done = control.done.load(Ordering::Relaxed) as i64;
         let progress = Progress {
             progress: ((done as f64 / total) * 95.0).min(95.0) as i32,
-            phase: if done < i64::from(job.total_patients) { "generating" } else { "packaging" },
+            phase: if control.storing.load(Ordering::Relaxed) {
+                "storing"
+            } else if done < i64::from(job.total_patients) {
+                "generating"
+            } else {
+                "packaging"
+            },
             patients_done: done,
         };
         let now = Utc::now();
@@ -185,8 +196,7 @@ async fn build(
     scratch: &Path,
 ) -> Result<Built, String> {
     let scenario = job_scenario(job).map_err(|e| format!("Invalid scenario: {e}"))?;
-    let options: JobOptions =
-        serde_json::from_value(job.options.0.clone()).map_err(|e| format!("Invalid options: {e}"))?;
+    let options = JobOptions::of(job).map_err(|e| format!("Invalid options: {e}"))?;
     let key = match &job.encryption_key {
         Some(hex) => Some(DerivedKey::from_hex(hex).ok_or("Invalid encryption key material")?),
         None if options.use_encryption => return Err("Encryption key material is missing".into()),
@@ -257,16 +267,8 @@ fn build_blocking(
         });
     }
     let summary = summary.build();
-    let manifest = Manifest {
-        manifest_version: 1,
-        generator: "patientgen",
-        generator_version: patientgen_core::VERSION,
-        generated_at: meta.generated_at_iso.clone(),
-        seed: scenario.seed,
-        scenario: job.scenario.0.clone(),
-        counts: ManifestCounts::from_summary(&summary),
-        files: entries.clone(),
-    };
+    let counts = ManifestCounts::from_summary(&summary);
+    let manifest = Manifest::new(&meta, job.scenario.0.clone(), counts.clone(), entries.clone());
     let zip_path = scratch.join("patients.zip");
     let readers: Vec<(ManifestFile, File)> = entries
         .iter()
@@ -303,7 +305,7 @@ fn build_blocking(
         ));
     }
     let patients = summary.total_patients as i64;
-    let mut summary_json = serde_json::to_value(ManifestCounts::from_summary(&summary)).unwrap_or_default();
+    let mut summary_json = serde_json::to_value(counts).unwrap_or_default();
     if let Some(obj) = summary_json.as_object_mut() {
         obj.insert("total_patients".into(), serde_json::Value::from(patients));
         obj.insert("seed".into(), serde_json::Value::from(scenario.seed));

@@ -1,24 +1,19 @@
 //! Configuration templates: CRUD and validation, scoped to the calling key.
 
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, rfc3339};
 use crate::extract::JsonBody;
 use crate::models::{ConfigurationResponse, ConfigurationTemplate, ErrorResponse, ValidationResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use patientgen_core::ScenarioConfig;
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
 use patientgen_storage::{ConfigurationRecord, NewConfiguration};
 use serde_json::{Map, Value};
-
-/// RFC 3339 with microseconds and `Z`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
 
 /// The scenario configuration a stored template describes.
 pub fn scenario_of(record: &ConfigurationRecord) -> Result<ScenarioConfig, String> {
@@ -34,17 +29,17 @@ pub fn scenario_of(record: &ConfigurationRecord) -> Result<ScenarioConfig, Strin
     ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
 }
 
+/// The scenario fields a template has as named fields; the rest is in `extra`.
+const TEMPLATE_FIELDS: [&str; 6] =
+    ["name", "description", "front_configs", "facility_configs", "total_patients", "injury_distribution"];
+
 fn template_scenario(t: &ConfigurationTemplate) -> Result<ScenarioConfig, String> {
     let mut map = t.extra.clone();
-    for key in
-        ["name", "description", "front_configs", "facility_configs", "total_patients", "injury_distribution"]
-    {
+    for key in TEMPLATE_FIELDS {
         map.remove(key);
     }
     let v = serde_json::to_value(t).map_err(|e| e.to_string())?;
-    for key in
-        ["name", "description", "front_configs", "facility_configs", "total_patients", "injury_distribution"]
-    {
+    for key in TEMPLATE_FIELDS {
         if let Some(x) = v.get(key).filter(|x| !x.is_null()) {
             map.insert(key.into(), x.clone());
         }

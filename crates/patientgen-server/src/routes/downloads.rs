@@ -67,7 +67,7 @@ pub async fn download(
     let response = if want_json {
         ([(header::CONTENT_TYPE, "application/json".to_string())], body).into_response()
     } else {
-        let options: Option<crate::jobs::JobOptions> = serde_json::from_value(job.options.0.clone()).ok();
+        let options = crate::jobs::JobOptions::of(&job).ok();
         let title = options.as_ref().map_or("", |o| o.name.as_str());
         (
             [

@@ -1,9 +1,8 @@
 //! Jobs: list, get, paged results, cancel, delete — scoped to the calling key
 //! (admins see all; other keys' jobs answer 404).
 
-use super::configurations::rfc3339;
 use crate::auth::Caller;
-use crate::error::{ApiError, timestamp_now};
+use crate::error::{ApiError, rfc3339, timestamp_now};
 use crate::jobs::{JobOptions, job_scenario, output_file_names};
 use crate::models::{DeleteResponse, ErrorResponse, JobFileInfo, JobResponse, ProgressDetails, ResultsPage};
 use crate::state::AppState;
@@ -19,7 +18,7 @@ use std::time::Duration;
 
 /// Builds upstream's `JobResponse` (plus files and attempts).
 pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
-    let options: Option<JobOptions> = serde_json::from_value(job.options.0.clone()).ok();
+    let options = JobOptions::of(job).ok();
     let status = job.job_status();
     let progress_details = (status == JobStatus::Running).then(|| {
         let step = match job.phase.as_deref() {
@@ -57,8 +56,11 @@ pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
         },
         progress_details,
         summary: job.summary.as_ref().map(|s| s.0.clone()),
+        // Only a completed job's files are its output (a job cancelled while
+        // storing may have some).
         files: files
             .iter()
+            .filter(|_| status == JobStatus::Completed)
             .map(|f| JobFileInfo {
                 name: f.name.clone(),
                 format: f.format.clone(),
@@ -86,17 +88,8 @@ pub async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<
     security(("api_key" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<JobResponse>>, ApiError> {
     caller.require("read")?;
-    let jobs = state.store.list_jobs(caller.owner_filter(), 1000).await?;
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        let files = if job.job_status() == JobStatus::Completed {
-            state.store.job_files(&job.job_id).await?
-        } else {
-            Vec::new()
-        };
-        out.push(job_response(job, &files));
-    }
-    Ok(Json(out))
+    let jobs = state.store.list_jobs_with_files(caller.owner_filter(), 1000).await?;
+    Ok(Json(jobs.iter().map(|(job, files)| job_response(job, files)).collect()))
 }
 
 /// One job with its progress and summary.
@@ -111,7 +104,11 @@ pub async fn get(
 ) -> Result<Json<JobResponse>, ApiError> {
     caller.require("read")?;
     let job = visible_job(&state, &caller, &job_id).await?;
-    let files = state.store.job_files(&job.job_id).await?;
+    let files = if job.job_status() == JobStatus::Completed {
+        state.store.job_files(&job.job_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Json(job_response(&job, &files)))
 }
 
@@ -127,8 +124,7 @@ pub struct PageQuery {
 /// Whether a job's patients may be served in plain JSON: the client asked for
 /// JSON and not for encryption.
 pub fn plain_json_allowed(job: &JobRecord) -> bool {
-    serde_json::from_value::<JobOptions>(job.options.0.clone())
-        .is_ok_and(|o| o.output_formats.iter().any(|f| f == "json") && !o.use_encryption)
+    JobOptions::of(job).is_ok_and(|o| o.output_formats.iter().any(|f| f == "json") && !o.use_encryption)
 }
 
 /// Builds patients `[from, from + count)` of a completed job again: generation
@@ -251,7 +247,7 @@ pub async fn cancel(
     Ok(Json(job_response(&job, &[])))
 }
 
-/// Deletes a job and its files (cancelling it first if it runs).
+/// Deletes a job and its files (a running job stops within a second).
 #[utoipa::path(delete, path = "/api/v1/jobs/{job_id}", tag = "jobs",
     params(("job_id" = String, Path, description = "Job id")),
     responses((status = 200, description = "Deleted", body = DeleteResponse), (status = 404, description = "Unknown job", body = ErrorResponse)),
@@ -262,10 +258,7 @@ pub async fn delete(
     Path(job_id): Path<String>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
     caller.require("generate")?;
-    let job = visible_job(&state, &caller, &job_id).await?;
-    if !job.job_status().is_terminal() {
-        state.store.cancel_job(&job_id, caller.owner_filter(), Utc::now()).await?;
-    }
+    // A running job's worker finds its row gone at the next heartbeat and stops.
     if !state.store.delete_job(&job_id, caller.owner_filter()).await? {
         return Err(not_found(&job_id));
     }

@@ -101,13 +101,6 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(streaming::stream_saved, streaming::stream_inline))
 }
 
-/// The OpenAPI document (3.1).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = api().into_openapi();
-    doc.info.version = patientgen_core::VERSION.to_string();
-    doc
-}
-
 /// Routes whose responses stream for as long as they need (no request timeout).
 const STREAMING: [&str; 2] = ["/api/v1/streaming/", "/api/v1/downloads/"];
 

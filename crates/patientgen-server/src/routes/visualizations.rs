@@ -1,14 +1,14 @@
 //! Visualisation data: dashboard aggregates from job summaries, single patients
 //! and patient summaries (rebuilt deterministically from the job's seed).
 
-use super::configurations::rfc3339;
-use super::jobs::{plain_json_allowed, regenerate, visible_job};
+use super::jobs::{plain_json_allowed, regenerate};
 use crate::auth::Caller;
-use crate::error::{ApiError, timestamp_now};
+use crate::error::{ApiError, rfc3339, timestamp_now};
 use crate::models::{ErrorResponse, VisualizationResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use patientgen_core::model::Role;
 use patientgen_storage::{JobRecord, JobStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,11 +22,11 @@ pub struct JobQuery {
     pub limit: Option<i64>,
 }
 
-const ROLE_IDS: [(&str, &str); 5] =
-    [("POI", "POI"), ("Role1", "R1"), ("Role2", "R2"), ("Role3", "R3"), ("Role4", "R4")];
-
 fn short(role: &str) -> &str {
-    ROLE_IDS.iter().find(|(r, _)| *r == role).map_or(role, |(_, s)| s)
+    match Role::parse(role) {
+        Some(r) => r.short_id(),
+        None => role,
+    }
 }
 
 fn response(data: Value, metadata: Value) -> VisualizationResponse {
@@ -41,7 +41,8 @@ fn dashboard(summary: &Value) -> Value {
     let kia = count(&outcomes["KIA"]) + count(&outcomes["DOW"]);
     let rtd = count(&outcomes["RTD"]);
     let pct = |n: u64, of: u64| if of == 0 { 0.0 } else { (n as f64 * 1000.0 / of as f64).round() / 10.0 };
-    let mut nodes: Vec<Value> = ROLE_IDS.iter().map(|(_, s)| json!({ "id": s, "name": s })).collect();
+    let mut nodes: Vec<Value> =
+        Role::ALL.iter().map(|r| json!({ "id": r.short_id(), "name": r.short_id() })).collect();
     nodes.push(json!({ "id": "RTD", "name": "RTD" }));
     nodes.push(json!({ "id": "KIA", "name": "KIA" }));
     let mut links: Vec<Value> = Vec::new();
@@ -50,7 +51,8 @@ fn dashboard(summary: &Value) -> Value {
         links.push(json!({ "source": short(from), "target": short(to), "value": count(&f["count"]) }));
     }
     let mut stats = serde_json::Map::new();
-    for (role, id) in ROLE_IDS {
+    for role in Role::ALL {
+        let (id, role) = (role.short_id(), role.as_str());
         let ended = &summary["outcomes_by_facility"][role];
         let reached = count(&summary["facilities_reached"][role]["count"]);
         let dead = count(&ended["KIA"]) + count(&ended["DOW"]);
@@ -75,22 +77,32 @@ fn dashboard(summary: &Value) -> Value {
     })
 }
 
+/// The completed job `job_id` visible to the caller (`None` when there is no
+/// such job), or the caller's latest completed job.
+async fn completed_job(
+    state: &AppState,
+    caller: &Caller,
+    job_id: Option<&str>,
+) -> Result<Option<JobRecord>, ApiError> {
+    Ok(match job_id {
+        Some(id) => state
+            .store
+            .get_job(id, caller.owner_filter())
+            .await?
+            .filter(|j| j.job_status() == JobStatus::Completed),
+        None => state.store.latest_completed_job(caller.owner_filter()).await?,
+    })
+}
+
+/// [`completed_job`], where a named job that is not there is a 404.
 async fn chosen_job(
     state: &AppState,
     caller: &Caller,
     job_id: Option<&str>,
 ) -> Result<Option<JobRecord>, ApiError> {
-    match job_id {
-        Some(id) => {
-            let job = visible_job(state, caller, id)
-                .await
-                .map_err(|_| ApiError::not_found(format!("Job {id} not found or not completed")))?;
-            if job.job_status() != JobStatus::Completed {
-                return Err(ApiError::not_found(format!("Job {id} not found or not completed")));
-            }
-            Ok(Some(job))
-        }
-        None => Ok(state.store.latest_completed_job(caller.owner_filter()).await?),
+    match (completed_job(state, caller, job_id).await?, job_id) {
+        (None, Some(id)) => Err(ApiError::not_found(format!("Job {id} not found or not completed"))),
+        (job, _) => Ok(job),
     }
 }
 
@@ -138,12 +150,9 @@ pub async fn patient_detail(
     let missing =
         || ApiError::not_found(format!("Patient {patient_id} not found. Ensure job_id is provided."));
     let job_id = q.job_id.as_deref().ok_or_else(missing)?;
-    let job = visible_job(&state, &caller, job_id).await.map_err(|_| missing())?;
+    let job = completed_job(&state, &caller, Some(job_id)).await?.ok_or_else(missing)?;
     let index: u64 = patient_id.trim().parse().map_err(|_| missing())?;
-    if job.job_status() != JobStatus::Completed
-        || !plain_json_allowed(&job)
-        || index >= u64::try_from(job.total_patients).unwrap_or(0)
-    {
+    if !plain_json_allowed(&job) || index >= u64::try_from(job.total_patients).unwrap_or(0) {
         return Err(missing());
     }
     let bytes = regenerate(&job, index, 1).await?;
@@ -169,14 +178,7 @@ pub async fn sample_patients(
     if !(1..=100).contains(&limit) {
         return Err(ApiError::unprocessable("query -> limit: Input should be between 1 and 100"));
     }
-    let job = match &q.job_id {
-        Some(id) => state
-            .store
-            .get_job(id, caller.owner_filter())
-            .await?
-            .filter(|j| j.job_status() == JobStatus::Completed),
-        None => state.store.latest_completed_job(caller.owner_filter()).await?,
-    };
+    let job = completed_job(&state, &caller, q.job_id.as_deref()).await?;
     let Some(job) = job.filter(plain_json_allowed) else {
         return Ok(Json(response(
             json!({ "patients": [] }),

@@ -352,16 +352,12 @@ impl Run<'_> {
             entries.push((entry, File::open(staging.join(f.file_name()))?));
         }
         let summary = summary.build();
-        let manifest = Manifest {
-            manifest_version: 1,
-            generator: "patientgen",
-            generator_version: patientgen_core::VERSION,
-            generated_at: self.meta.generated_at_iso.clone(),
-            seed: self.scenario.seed,
-            scenario: serde_json::to_value(config).map_err(|e| CliError::Runtime(e.into()))?,
-            counts: ManifestCounts::from_summary(&summary),
-            files: entries.iter().map(|(m, _)| m.clone()).collect(),
-        };
+        let manifest = Manifest::new(
+            &self.meta,
+            serde_json::to_value(config).map_err(|e| CliError::Runtime(e.into()))?,
+            ManifestCounts::from_summary(&summary),
+            entries.iter().map(|(m, _)| m.clone()).collect(),
+        );
         let (pending, writer): (Option<PendingFile>, Box<dyn Write>) = match path {
             Some(p) => {
                 let (pf, file) = PendingFile::create(p)?;
