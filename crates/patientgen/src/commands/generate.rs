@@ -353,7 +353,7 @@ impl Run<'_> {
         }
         let summary = summary.build();
         let manifest = Manifest::new(
-            &self.meta,
+            self.meta,
             serde_json::to_value(config).map_err(|e| CliError::Runtime(e.into()))?,
             ManifestCounts::from_summary(&summary),
             entries.iter().map(|(m, _)| m.clone()).collect(),
