@@ -133,13 +133,23 @@ impl Header {
     }
 }
 
-fn derive_key(password: &[u8], salt: &[u8], iterations: u32) -> Result<Aes256Gcm, CryptoError> {
+/// PBKDF2-HMAC-SHA256 of a non-empty password: the 32-byte AES key.
+fn pbkdf2_key(password: &[u8], salt: &[u8], iterations: u32) -> Result<[u8; 32], CryptoError> {
     if password.is_empty() {
         return Err(CryptoError::EmptyPassword);
     }
     let mut key = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, &mut key);
-    let cipher = Aes256Gcm::new_from_slice(&key).map_err(|_| CryptoError::Authentication);
+    Ok(key)
+}
+
+fn cipher(key: &[u8; 32]) -> Result<Aes256Gcm, CryptoError> {
+    Aes256Gcm::new_from_slice(key).map_err(|_| CryptoError::Authentication)
+}
+
+fn derive_key(password: &[u8], salt: &[u8], iterations: u32) -> Result<Aes256Gcm, CryptoError> {
+    let mut key = pbkdf2_key(password, salt, iterations)?;
+    let cipher = cipher(&key);
     key.fill(0);
     cipher
 }
@@ -174,40 +184,26 @@ impl std::fmt::Debug for DerivedKey {
 impl DerivedKey {
     /// Derives a key with a fresh random salt.
     pub fn derive(password: &[u8], iterations: u32) -> Result<Self, CryptoError> {
-        if password.is_empty() {
-            return Err(CryptoError::EmptyPassword);
-        }
         let mut salt = [0u8; 16];
         random_bytes(&mut salt)?;
-        let mut key = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, iterations, &mut key);
+        let key = pbkdf2_key(password, &salt, iterations)?;
         Ok(Self { key, salt, iterations })
     }
 
     /// Serialises as hex (`iterations:salt:key`) for storage until use.
     pub fn to_hex(&self) -> String {
-        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        format!("{}:{}:{}", self.iterations, hex(&self.salt), hex(&self.key))
+        format!("{}:{}:{}", self.iterations, hex::encode(self.salt), hex::encode(self.key))
     }
 
     /// Parses [`DerivedKey::to_hex`].
     pub fn from_hex(text: &str) -> Option<Self> {
         let mut parts = text.split(':');
         let iterations = parts.next()?.parse().ok()?;
-        let unhex = |s: &str, out: &mut [u8]| -> Option<()> {
-            if s.len() != out.len() * 2 {
-                return None;
-            }
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-            }
-            Some(())
-        };
         let mut salt = [0u8; 16];
         let mut key = [0u8; 32];
-        unhex(parts.next()?, &mut salt)?;
-        unhex(parts.next()?, &mut key)?;
-        Some(Self { key, salt, iterations })
+        hex::decode_to_slice(parts.next()?, &mut salt).ok()?;
+        hex::decode_to_slice(parts.next()?, &mut key).ok()?;
+        parts.next().is_none().then_some(Self { key, salt, iterations })
     }
 }
 
@@ -238,28 +234,22 @@ impl<W: Write> Encryptor<W> {
     }
 
     /// Starts an encrypted stream with a key derived earlier.
-    pub fn with_derived_key(mut inner: W, key: &DerivedKey) -> Result<Self, CryptoError> {
+    pub fn with_derived_key(inner: W, key: &DerivedKey) -> Result<Self, CryptoError> {
         let mut nonce_prefix = [0u8; 7];
         random_bytes(&mut nonce_prefix)?;
         let header =
             Header { iterations: key.iterations, salt: key.salt, nonce_prefix, segment_size: SEGMENT_SIZE };
-        let cipher = Aes256Gcm::new_from_slice(&key.key).map_err(|_| CryptoError::Authentication)?;
-        let bytes = header.to_bytes();
-        inner.write_all(&bytes)?;
-        Ok(Self {
-            inner,
-            cipher,
-            header: bytes,
-            prefix: header.nonce_prefix,
-            counter: 0,
-            segment: SEGMENT_SIZE as usize,
-            buffer: Vec::with_capacity(SEGMENT_SIZE as usize + TAG_LEN),
-        })
+        Self::start(inner, cipher(&key.key)?, header)
     }
 
     /// Starts an encrypted stream with explicit parameters (tests).
-    pub fn with_header(mut inner: W, password: &[u8], header: Header) -> Result<Self, CryptoError> {
+    pub fn with_header(inner: W, password: &[u8], header: Header) -> Result<Self, CryptoError> {
         let cipher = derive_key(password, &header.salt, header.iterations)?;
+        Self::start(inner, cipher, header)
+    }
+
+    /// Writes the header and sets up the first segment.
+    fn start(mut inner: W, cipher: Aes256Gcm, header: Header) -> Result<Self, CryptoError> {
         let bytes = header.to_bytes();
         inner.write_all(&bytes)?;
         let segment = header.segment_size as usize;

@@ -65,11 +65,16 @@ impl Layers {
         self.password.is_some() || self.derived_key.is_some()
     }
 
-    fn encryptor<W: Write>(&self, inner: W) -> Result<Option<Encryptor<W>>, patientgen_crypto::CryptoError> {
+    /// An encryptor over `inner`, or `inner` back when there is nothing to encrypt with.
+    #[allow(clippy::type_complexity)]
+    fn encryptor<W: Write>(
+        &self,
+        inner: W,
+    ) -> Result<Result<Encryptor<W>, W>, patientgen_crypto::CryptoError> {
         match (&self.derived_key, &self.password) {
-            (Some(key), _) => Encryptor::with_derived_key(inner, key).map(Some),
-            (None, Some(pw)) => Encryptor::new(inner, pw.as_bytes(), self.iterations).map(Some),
-            (None, None) => Ok(None),
+            (Some(key), _) => Encryptor::with_derived_key(inner, key).map(Ok),
+            (None, Some(pw)) => Encryptor::new(inner, pw.as_bytes(), self.iterations).map(Ok),
+            (None, None) => Ok(Err(inner)),
         }
     }
 }
@@ -90,20 +95,11 @@ impl<W: Write> Layered<W> {
     /// Builds the layers over `inner`.
     pub fn new(inner: W, layers: &Layers) -> Result<Self, patientgen_crypto::CryptoError> {
         use flate2::{Compression, write::GzEncoder};
-        if !layers.encrypted() {
-            return Ok(if layers.gzip {
-                Layered::Gzip(Box::new(GzEncoder::new(inner, Compression::default())))
-            } else {
-                Layered::Plain(inner)
-            });
-        }
-        let Some(enc) = layers.encryptor(inner)? else {
-            return Err(patientgen_crypto::CryptoError::EmptyPassword);
-        };
-        Ok(if layers.gzip {
-            Layered::GzipEncrypted(Box::new(GzEncoder::new(enc, Compression::default())))
-        } else {
-            Layered::Encrypted(Box::new(enc))
+        Ok(match (layers.encryptor(inner)?, layers.gzip) {
+            (Err(plain), false) => Layered::Plain(plain),
+            (Err(plain), true) => Layered::Gzip(Box::new(GzEncoder::new(plain, Compression::default()))),
+            (Ok(enc), false) => Layered::Encrypted(Box::new(enc)),
+            (Ok(enc), true) => Layered::GzipEncrypted(Box::new(GzEncoder::new(enc, Compression::default()))),
         })
     }
 

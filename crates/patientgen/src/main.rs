@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod error;
+mod files;
 mod output;
 mod password;
 mod scenario_input;

@@ -235,6 +235,12 @@ fn encrypted_output_decrypts_to_the_plain_output() {
         "wrong password",
     );
     assert!(!dir.path().join("secret/patients.json").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("secret"))
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["patients.json.enc"], "no temporary file left behind");
     rejects(
         patientgen()
             .args(base)

@@ -2,7 +2,7 @@
 //! twelve columns are upstream's, with real names and statuses.
 
 use super::Encoder;
-use crate::{Format, Metadata, OutputError};
+use crate::{Metadata, OutputError};
 use csv_core::{Terminator, WriteResult, Writer, WriterBuilder};
 use patientgen_core::Patient;
 
@@ -72,10 +72,6 @@ fn write_row<'f>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'f [u8]>) 
 }
 
 impl Encoder for CsvEncoder {
-    fn format(&self) -> Format {
-        Format::Csv
-    }
-
     fn header(&self, _meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError> {
         write_row(out, COLUMNS.iter().map(|c| c.as_bytes()));
         Ok(())

@@ -5,7 +5,7 @@
 //! The resources are typed structs serialised directly (no JSON tree).
 
 use super::Encoder;
-use crate::{Format, Metadata, OutputError};
+use crate::{Metadata, OutputError};
 use patientgen_core::data::{Catalog, catalog};
 use patientgen_core::model::{Outcome, Role};
 use patientgen_core::patient::{EventType, Patient};
@@ -546,10 +546,6 @@ impl FhirEncoder {
 }
 
 impl Encoder for FhirEncoder {
-    fn format(&self) -> Format {
-        Format::Fhir
-    }
-
     fn header(&self, _meta: &Metadata, _out: &mut Vec<u8>) -> Result<(), OutputError> {
         Ok(())
     }

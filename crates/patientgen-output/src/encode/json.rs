@@ -1,7 +1,7 @@
 //! JSON (`{metadata, patients}` or a bare array) and NDJSON.
 
 use super::Encoder;
-use crate::{Format, JsonEnvelope, Metadata, OutputError};
+use crate::{JsonEnvelope, Metadata, OutputError};
 use patientgen_core::Patient;
 
 /// `patients.json`.
@@ -12,10 +12,6 @@ pub struct JsonEncoder {
 }
 
 impl Encoder for JsonEncoder {
-    fn format(&self) -> Format {
-        Format::Json
-    }
-
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError> {
         match self.envelope {
             JsonEnvelope::Object => {
@@ -50,10 +46,6 @@ impl Encoder for JsonEncoder {
 pub struct NdjsonEncoder;
 
 impl Encoder for NdjsonEncoder {
-    fn format(&self) -> Format {
-        Format::Ndjson
-    }
-
     fn header(&self, _meta: &Metadata, _out: &mut Vec<u8>) -> Result<(), OutputError> {
         Ok(())
     }

@@ -20,7 +20,6 @@ use patientgen_core::Patient;
 /// Turns patients into the bytes of one format.
 pub trait Encoder: Send + Sync {
     /// The format.
-    fn format(&self) -> Format;
     /// Bytes before the first record.
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
     /// One record; `first` is true for the first patient of the file.

@@ -2,7 +2,7 @@
 //! `item` element per patient whose children mirror the JSON record.
 
 use super::Encoder;
-use crate::{Format, Metadata, OutputError};
+use crate::{Metadata, OutputError};
 use patientgen_core::Patient;
 use quick_xml::escape::escape;
 
@@ -11,10 +11,6 @@ use quick_xml::escape::escape;
 pub struct XmlEncoder;
 
 impl Encoder for XmlEncoder {
-    fn format(&self) -> Format {
-        Format::Xml
-    }
-
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError> {
         let mut head = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PatientBundles");
         let attrs = [

@@ -12,7 +12,7 @@ use patientgen_output::encode::{EncodeOptions, encoder_for};
 use patientgen_output::package::{Manifest, ManifestCounts, ManifestFile, write_zip};
 use patientgen_output::pipeline::{GenerateOptions, generate};
 use patientgen_output::sink::{HashingWriter, Layered, Layers};
-use patientgen_output::{JsonEnvelope, Metadata, OutputError};
+use patientgen_output::{Format, JsonEnvelope, Metadata, OutputError};
 use patientgen_storage::{JobFile, JobRecord, JobStatus, Progress};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -254,9 +254,8 @@ fn build_blocking(
     };
     let mut entries = Vec::new();
     for ((sink, name), format) in sinks.into_iter().zip(&names).zip(&formats) {
-        let (mut inner, bytes, sha256) = sink.finish().map_err(io)?.finish().map_err(io)?;
-        inner.flush().map_err(io)?;
-        drop(inner);
+        // Finishing the counting layer flushes the buffered file under it.
+        let (_, bytes, sha256) = sink.finish().map_err(io)?.finish().map_err(io)?;
         entries.push(ManifestFile {
             name: name.clone(),
             format: format.as_str().to_string(),
@@ -277,8 +276,7 @@ fn build_blocking(
         .map_err(io)?;
     let zip_file = HashingWriter::new(BufWriter::new(File::create(&zip_path).map_err(io)?));
     let zip_file = write_zip(zip_file, readers, &manifest).map_err(|e| format!("Packaging failed: {e}"))?;
-    let (mut inner, zip_bytes, zip_sha) = zip_file.finish().map_err(io)?;
-    inner.flush().map_err(io)?;
+    let (_, zip_bytes, zip_sha) = zip_file.finish().map_err(io)?;
     let mut files = vec![(
         JobFile {
             job_id: job.job_id.clone(),
@@ -299,7 +297,7 @@ fn build_blocking(
                 format: "json".into(),
                 bytes: json.bytes as i64,
                 sha256: json.sha256.clone(),
-                content_type: "application/json".into(),
+                content_type: Format::Json.content_type().into(),
             },
             scratch.join(&json.name),
         ));

@@ -18,9 +18,6 @@ use patientgen_output::Format;
 use patientgen_storage::NewJob;
 use serde_json::{Map, Value};
 
-/// Formats a job can produce.
-pub const JOB_FORMATS: [&str; 5] = ["json", "ndjson", "csv", "xml", "fhir"];
-
 /// Resolves and validates the scenario of a request body (inline or saved).
 pub async fn resolve_scenario(
     state: &AppState,
@@ -115,11 +112,12 @@ pub async fn create(
             "output_formats: List should have at least 1 item after validation, not 0",
         ));
     }
+    // Exact wire names only (the CLI's aliases such as `jsonl` are not accepted here).
     for f in &formats {
-        if !JOB_FORMATS.contains(&f.as_str()) {
+        if !Format::ALL.iter().any(|known| known.as_str() == f) {
+            let valid: Vec<&str> = Format::ALL.iter().map(|k| k.as_str()).collect();
             return Err(ApiError::unprocessable(format!(
-                "output_formats: Invalid output format: {f}. Valid formats: {:?}",
-                JOB_FORMATS
+                "output_formats: Invalid output format: {f}. Valid formats: {valid:?}"
             )));
         }
     }

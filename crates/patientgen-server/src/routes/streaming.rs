@@ -44,10 +44,6 @@ struct ObjectEncoder {
 }
 
 impl Encoder for ObjectEncoder {
-    fn format(&self) -> Format {
-        Format::Json
-    }
-
     fn header(&self, _meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError> {
         out.extend_from_slice(b"{\"patients\":[");
         Ok(())

@@ -2,6 +2,7 @@
 
 use crate::cli::DecryptArgs;
 use crate::error::{CliError, CliResult};
+use crate::files::{PendingFile, refuse_overwrite};
 use crate::password;
 use patientgen_crypto::{CryptoError, decrypt_stream};
 use std::fs::File;
@@ -27,11 +28,8 @@ pub fn run(args: DecryptArgs) -> CliResult {
             }
         }
     };
-    if let Some(p) = &output
-        && p.exists()
-        && !args.force
-    {
-        return Err(CliError::input(format!("{} already exists (use --force to replace it)", p.display())));
+    if let Some(p) = &output {
+        refuse_overwrite(p, args.force)?;
     }
     let password = password::read(args.password_env.as_deref(), false)?;
     let map_err = |e: CryptoError| match e {
@@ -45,26 +43,18 @@ pub fn run(args: DecryptArgs) -> CliResult {
                 .map_err(map_err)?;
         }
         Some(path) => {
-            // Write beside the target and rename only once everything authenticated.
-            let temp = path.with_extension("decrypting");
-            let file = File::create(&temp)
-                .map_err(|e| CliError::input(format!("cannot create {}: {e}", temp.display())))?;
+            // Written under a temporary name, renamed only once everything authenticated.
+            let (pending, file) = PendingFile::create(&path)?;
             let mut writer = BufWriter::new(file);
-            let result =
-                decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes()).and_then(|n| {
+            let n = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes())
+                .and_then(|n| {
                     writer.flush()?;
                     Ok(n)
-                });
-            match result {
-                Ok(n) => {
-                    std::fs::rename(&temp, &path)?;
-                    eprintln!("Decrypted {n} bytes to {}", path.display());
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_file(&temp);
-                    return Err(map_err(e));
-                }
-            }
+                })
+                .map_err(map_err)?;
+            drop(writer);
+            pending.commit()?;
+            eprintln!("Decrypted {n} bytes to {}", path.display());
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use crate::cli::{EnvelopeArg, FormatArg, GenerateArgs};
 use crate::error::{CliError, CliResult};
+use crate::files::{PendingFile, refuse_overwrite};
 use crate::{password, scenario_input};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use patientgen_core::data::catalog;
@@ -172,16 +173,6 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
     Ok(Destination::File(output.to_path_buf()))
 }
 
-fn refuse_overwrite(path: &Path, force: bool) -> CliResult {
-    if path.exists() && !force {
-        return Err(CliError::input(format!(
-            "{} already exists (use --force to replace it)",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
 fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(u64::from(scenario.total_patients));
     if quiet || !std::io::stderr().is_terminal() {
@@ -207,38 +198,6 @@ struct Run<'a> {
     progress: &'a ProgressBar,
 }
 
-/// A file being written under a temporary name, renamed into place on success
-/// and removed on failure.
-struct PendingFile {
-    temp: PathBuf,
-    target: PathBuf,
-    done: bool,
-}
-
-impl PendingFile {
-    fn create(target: &Path) -> CliResult<(Self, File)> {
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
-        let file = File::create(&temp)
-            .map_err(|e| CliError::input(format!("cannot create {}: {e}", target.display())))?;
-        Ok((Self { temp, target: target.to_path_buf(), done: false }, file))
-    }
-
-    fn commit(mut self) -> CliResult {
-        std::fs::rename(&self.temp, &self.target)?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.temp);
-        }
-    }
-}
-
 type Sink = Layered<HashingWriter<BufWriter<Box<dyn Write>>>>;
 
 /// Opens the layers over a writer; `hash` computes SHA-256 (for manifests).
@@ -249,8 +208,8 @@ fn open_sink(writer: Box<dyn Write>, layers: &Layers, hash: bool) -> CliResult<S
 }
 
 fn close_sink(sink: Sink) -> CliResult<(u64, String)> {
-    let (mut inner, bytes, sha) = sink.finish()?.finish()?;
-    inner.flush()?;
+    // Finishing the counting layer flushes the buffered file under it.
+    let (_, bytes, sha) = sink.finish()?.finish()?;
     Ok((bytes, sha))
 }
 
