@@ -117,3 +117,67 @@ fn resource_ids_are_deterministic_uuids_from_the_seed() {
     assert_eq!(id.len(), 36);
     assert_eq!(&id[14..15], "4", "version-4 UUID");
 }
+
+/// Every coding in `v`: (system, code, display).
+fn codings<'v>(v: &'v Value, out: &mut Vec<(&'v str, &'v str, Option<&'v str>)>) {
+    match v {
+        Value::Object(map) => {
+            if let (Some(Value::String(system)), Some(Value::String(code))) =
+                (map.get("system"), map.get("code"))
+            {
+                out.push((system, code, map.get("display").and_then(Value::as_str)));
+            }
+            map.values().for_each(|child| codings(child, out));
+        }
+        Value::Array(items) => items.iter().for_each(|i| codings(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_code_in_the_bundles_is_well_formed() {
+    use patientgen_core::data::clinical::{loinc_is_valid, sctid_is_concept};
+    // The HL7 codes the encoder writes itself, with the values their code systems define.
+    let hl7: &[(&str, &[&str])] = &[
+        ("http://terminology.hl7.org/CodeSystem/v3-ActCode", &["FLD", "EMER", "ACUTE", "IMP"]),
+        ("http://terminology.hl7.org/CodeSystem/discharge-disposition", &["exp"]),
+        ("http://terminology.hl7.org/CodeSystem/condition-clinical", &["active", "resolved"]),
+        ("http://terminology.hl7.org/CodeSystem/condition-ver-status", &["confirmed"]),
+        ("http://terminology.hl7.org/CodeSystem/condition-category", &["encounter-diagnosis"]),
+        (
+            "http://terminology.hl7.org/CodeSystem/observation-category",
+            &["vital-signs", "exam", "laboratory"],
+        ),
+    ];
+    let mut seen = HashSet::new();
+    for (preset, n) in
+        [("default", 400), ("nato_article_5", 400), ("cbrn_incident", 200), ("arctic_operation", 200)]
+    {
+        for b in bundles(preset, n, 44) {
+            let mut all = Vec::new();
+            codings(&b, &mut all);
+            for (system, code, display) in all {
+                match system {
+                    "http://snomed.info/sct" => {
+                        assert!(sctid_is_concept(code), "SNOMED CT {code} ({display:?}) is not a concept id")
+                    }
+                    "http://loinc.org" => assert!(loinc_is_valid(code), "LOINC {code} fails its check digit"),
+                    "http://unitsofmeasure.org" => {}
+                    "urn:iso:std:iso:3166" => {
+                        assert!(code.len() == 3 && code.bytes().all(|c| c.is_ascii_uppercase()))
+                    }
+                    "http://terminology.hl7.org/CodeSystem/v3-ReligiousAffiliation" => {
+                        assert!(code.len() == 4 && code.bytes().all(|c| c.is_ascii_digit()))
+                    }
+                    other => match hl7.iter().find(|(s, _)| *s == other) {
+                        Some((_, codes)) => assert!(codes.contains(&code), "{other}: unknown code {code}"),
+                        None => panic!("{other}: code {code} from a code system this test does not know"),
+                    },
+                }
+                seen.insert(code.to_string());
+            }
+        }
+    }
+    // The burn-care procedure that once carried an invalid id is among the codes checked.
+    assert!(seen.contains("133901003"), "no burn care in the sample");
+}

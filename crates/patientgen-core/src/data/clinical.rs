@@ -332,6 +332,26 @@ impl ClinicalData {
                 return Err(err(format!("severity {level} missing")));
             }
         }
+        // A code that fails its check digit is not a code: refuse to load.
+        let snomed = conditions
+            .iter()
+            .map(|c| (c.key.as_str(), c.code.as_str()))
+            .chain(procedures.iter().map(|p| (p.key.as_str(), p.code.as_str())))
+            .chain(
+                [&raw.severity, &raw.blood_groups, &raw.rh_factor, &raw.body_sites]
+                    .into_iter()
+                    .flat_map(|t| t.iter().map(|(k, c)| (k.as_str(), c.code.as_str()))),
+            );
+        for (key, code) in snomed {
+            if !sctid_is_concept(code) {
+                return Err(err(format!("{key}: {code} is not a valid SNOMED CT concept id")));
+            }
+        }
+        for (key, c) in &raw.loinc {
+            if !loinc_is_valid(&c.code) {
+                return Err(err(format!("{key}: {} fails the LOINC check digit", c.code)));
+            }
+        }
         Ok(Self {
             conditions,
             by_key,
@@ -383,4 +403,139 @@ impl ClinicalData {
 /// Triage shares used when drawing a condition for a triage category.
 pub fn affinity(condition: &Condition, triage: Triage) -> f64 {
     condition.triage_affinity[triage.index()]
+}
+
+/// Whether `id` is a well-formed SNOMED CT concept identifier: 6 to 18 digits
+/// without a leading zero, a concept partition identifier (`00` short format,
+/// `10` long format with a namespace) in the second and third digits from the
+/// right, and a valid Verhoeff check digit in the last.
+pub fn sctid_is_concept(id: &str) -> bool {
+    let b = id.as_bytes();
+    if !(6..=18).contains(&b.len()) || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let partition = &id[id.len() - 3..id.len() - 1];
+    (partition == "00" || partition == "10") && verhoeff_valid(id)
+}
+
+/// Verhoeff check over a string of decimal digits whose last digit is the check digit.
+pub fn verhoeff_valid(digits: &str) -> bool {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let check = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .fold(0u8, |c, (i, ch)| D[usize::from(c)][usize::from(P[i % 8][usize::from(ch - b'0')])]);
+    check == 0
+}
+
+/// Whether `code` is a well-formed LOINC code: 1 to 7 digits, a hyphen, and the
+/// mod-10 check digit of the LOINC Users' Guide (the Luhn algorithm).
+pub fn loinc_is_valid(code: &str) -> bool {
+    let Some((body, check)) = code.split_once('-') else {
+        return false;
+    };
+    if body.is_empty() || body.len() > 7 || check.len() != 1 || !body.bytes().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                x / 10 + x % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    check.bytes().next().is_some_and(|c| u32::from(c) == u32::from(b'0') + (10 - sum % 10) % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digit_algorithms_match_known_values() {
+        // SNOMED CT: 22298006 |Myocardial infarction|, 71388002 |Procedure|;
+        // a long-format id with a namespace (partition 10).
+        assert!(sctid_is_concept("22298006"));
+        assert!(sctid_is_concept("71388002"));
+        assert!(sctid_is_concept("999000011000000103"));
+        // One digit changed, transposed digits, a description partition (01), a leading zero.
+        assert!(!sctid_is_concept("22298007"));
+        assert!(!sctid_is_concept("22928006"));
+        assert!(!sctid_is_concept("89658006"));
+        assert!(verhoeff_valid("2154018") && !sctid_is_concept("2154018"));
+        assert!(!sctid_is_concept("022298006"));
+        // Verhoeff's own example: 236 has check digit 3.
+        assert!(verhoeff_valid("2363"));
+        assert!(!verhoeff_valid("2364"));
+        // LOINC: 8867-4 heart rate, 2160-0 creatinine; wrong check digits fail.
+        assert!(loinc_is_valid("8867-4"));
+        assert!(loinc_is_valid("2160-0"));
+        assert!(!loinc_is_valid("8867-5"));
+        assert!(!loinc_is_valid("88674"));
+        assert!(!loinc_is_valid("-4"));
+    }
+
+    #[test]
+    fn every_code_in_clinical_json_is_well_formed() {
+        // Read the file itself (not only what the loader keeps), so a code in any
+        // table is checked: `code` under a LOINC key is LOINC, any other is SNOMED CT.
+        let raw: serde_json::Value =
+            serde_json::from_str(include_str!("../../data/clinical.json")).unwrap_or_default();
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        let mut stack = vec![("", &raw)];
+        while let Some((table, v)) = stack.pop() {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(code)) = map.get("code") {
+                        checked += 1;
+                        let ok = if table == "loinc" { loinc_is_valid(code) } else { sctid_is_concept(code) };
+                        if !ok {
+                            bad.push(code.clone());
+                        }
+                    }
+                    for (k, child) in map {
+                        let table = if table.is_empty() { k.as_str() } else { table };
+                        stack.push((table, child));
+                    }
+                }
+                serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (table, i))),
+                _ => {}
+            }
+        }
+        assert!(checked > 100, "only {checked} codes found");
+        assert!(bad.is_empty(), "invalid codes: {bad:?}");
+    }
 }
