@@ -36,7 +36,7 @@ impl<'a> Generator<'a> {
         let scenario = self.scenario;
         let catalog = self.catalog;
         let mut rng = Rng::stream(scenario.seed, Domain::Patient, u64::from(slot.index));
-        let demographics = demographics::draw(&mut rng, catalog, slot.nation, slot.injury_time.date());
+        let demographics = demographics::draw(&mut rng, catalog, scenario.seed, slot);
         let injury = medical::draw(&mut rng, catalog, scenario, slot);
         let mut conditions = Vec::with_capacity(1);
         let mut additional = Vec::new();

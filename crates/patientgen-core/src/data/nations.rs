@@ -1,6 +1,7 @@
 //! Nations (`data/nations/*.json`) and the force's demography (`data/demography.json`).
 
 use super::{DataError, parse};
+use crate::patient::service_number::ServiceFormat;
 use crate::rng::WeightedTable;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -108,6 +109,8 @@ pub struct Nation {
     pub service_number_pattern: String,
     /// Check character of the service number.
     pub service_number_checksum: Checksum,
+    /// The compiled service-number format.
+    pub service_format: ServiceFormat,
     /// Religion codes (`None` = not stated) and their draw table.
     pub religions: Vec<Option<String>>,
     /// Draw table over `religions`.
@@ -214,6 +217,7 @@ impl Nation {
             "dni" => Checksum::Dni,
             other => return Err(fail(format!("unknown checksum {other}"))),
         };
+        let service_format = ServiceFormat::parse(&raw.service_number.pattern, checksum).map_err(fail)?;
         let mut blood_groups = Vec::new();
         let mut blood_weights = Vec::new();
         for (key, abo, rh) in BLOOD_GROUPS {
@@ -238,6 +242,7 @@ impl Nation {
             units: raw.units,
             service_number_pattern: raw.service_number.pattern,
             service_number_checksum: checksum,
+            service_format,
             religions,
             religion_table,
             blood_groups,

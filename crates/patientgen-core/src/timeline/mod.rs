@@ -66,6 +66,9 @@ pub struct PatientSlot {
     pub front: u16,
     /// Nationality.
     pub nation: NationId,
+    /// Number of earlier patients of the same nationality (0-based, in id
+    /// order): service numbers derive their uniqueness from it.
+    pub nation_ordinal: u32,
 }
 
 impl PatientSlot {
@@ -111,6 +114,8 @@ pub struct Plan<'a> {
     background_categories: Urn,
     fronts: Urn,
     nations: Vec<Urn>,
+    /// Patients of each nation emitted so far, by [`NationId`].
+    per_nation: Vec<u32>,
     /// Day being emitted (1-based); 0 before the first.
     day: u32,
     buffer: Vec<PatientSlot>,
@@ -203,6 +208,7 @@ impl<'a> Plan<'a> {
             background_categories: Urn::new(background),
             fronts: Urn::new(front_counts),
             nations,
+            per_nation: vec![0; catalog.nations.all().len()],
             day: 0,
             buffer: Vec::new(),
             cursor: 0,
@@ -375,6 +381,7 @@ impl<'a> Plan<'a> {
                         injury_type: category,
                         front: front as u16,
                         nation,
+                        nation_ordinal: 0,
                     });
                 }
             }
@@ -383,6 +390,9 @@ impl<'a> Plan<'a> {
         for slot in &mut self.buffer {
             slot.index = self.next_index;
             self.next_index += 1;
+            let seen = &mut self.per_nation[usize::from(slot.nation.0)];
+            slot.nation_ordinal = *seen;
+            *seen += 1;
         }
     }
 }
