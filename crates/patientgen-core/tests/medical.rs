@@ -1,4 +1,4 @@
-//! Medical plausibility (issue #7): unique service numbers.
+//! Medical plausibility (issue #7): unique service numbers, plausible bodies.
 
 mod common;
 
@@ -18,7 +18,7 @@ fn each_patient(preset: &str, n: u32, seed: u64, mut check: impl FnMut(&Patient<
 }
 
 #[test]
-fn a_million_patients_have_unique_service_numbers() {
+fn a_million_patients_have_unique_service_numbers_and_plausible_bodies() {
     // Demographics come first from each patient's stream, so drawing them alone
     // gives exactly the patients' demographics (checked on a sample below)
     // while skipping the flow: a million patients in a few seconds.
@@ -27,6 +27,7 @@ fn a_million_patients_have_unique_service_numbers() {
     let cat = catalog();
     let mut seen: HashSet<String> = HashSet::with_capacity(1_000_000);
     let mut per_nation: HashMap<&str, u32> = HashMap::new();
+    let (mut bmi_min, mut bmi_max) = (f64::MAX, 0.0f64);
     let mut count = 0u32;
     for slot in g.plan() {
         let mut rng = Rng::stream(scenario.seed, Domain::Patient, u64::from(slot.index));
@@ -34,7 +35,13 @@ fn a_million_patients_have_unique_service_numbers() {
         if slot.index < 1_000 {
             let p = g.patient(&slot);
             assert_eq!(p.demographics.service_number, d.service_number);
+            assert_eq!((p.demographics.height, p.demographics.weight), (d.height, d.weight));
         }
+        let h = f64::from(d.height) / 100.0;
+        let bmi = d.weight / (h * h);
+        bmi_min = bmi_min.min(bmi);
+        bmi_max = bmi_max.max(bmi);
+        assert!((17.0..=40.0).contains(&bmi), "patient {}: {} cm, {} kg", slot.index, d.height, d.weight);
         *per_nation.entry(d.nationality).or_default() += 1;
         let number = format!("{}:{}", d.nationality, d.service_number);
         assert!(
@@ -50,6 +57,8 @@ fn a_million_patients_have_unique_service_numbers() {
     // Every nation of the preset took part, the big ones with 100,000+ numbers.
     assert_eq!(per_nation.len(), 8, "{per_nation:?}");
     assert!(per_nation["POL"] > 250_000 && per_nation["NLD"] > 100_000, "{per_nation:?}");
+    // The limits are reached, not merely respected: real variety at both ends.
+    assert!(bmi_min < 18.5 && bmi_max > 35.0, "BMI {bmi_min}..{bmi_max}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::record::Demographics;
 use super::service_number::birth_date_in_class;
-use crate::data::Catalog;
+use crate::data::{Catalog, Nation};
 use crate::model::Gender;
 use crate::rng::Rng;
 use crate::time::{CivilDate, days_from_civil};
@@ -43,15 +43,7 @@ pub fn draw<'a>(rng: &mut Rng, catalog: &'a Catalog, seed: u64, slot: &PatientSl
 
     let religion = nation.religions[nation.religion_table.sample(rng)].as_deref();
     let (blood_type, rh_positive) = nation.blood_groups[nation.blood_table.sample(rng)];
-    let sex = usize::from(female);
-    let (h_mean, h_sd) = nation.height[sex];
-    let (w_mean, w_sd) = nation.weight[sex];
-    let zh = rng.normal(0.0, 1.0);
-    let zw = 0.5 * zh + 0.866 * rng.normal(0.0, 1.0);
-    let [hlo, hhi] = demography.height_limits;
-    let [wlo, whi] = demography.weight_limits;
-    let height = (h_mean + h_sd * zh).clamp(hlo, hhi).round() as u32;
-    let weight = ((w_mean + w_sd * zw).clamp(wlo, whi) * 10.0).round() / 10.0;
+    let (height, weight) = body(rng, catalog, nation, female);
 
     let service_number = format.render(number_slot, birthdate, family_name, female);
     let unit = rng.pick(&nation.units).as_str();
@@ -72,6 +64,44 @@ pub fn draw<'a>(rng: &mut Rng, catalog: &'a Catalog, seed: u64, slot: &PatientSl
         service_number,
         unit,
     }
+}
+
+/// Height (whole cm) and weight (kg, one decimal) of a soldier.
+///
+/// Height is normal with the nation's mean and SD; the body-mass index is
+/// log-normal, independent of height, fitted to the nation's weight mean and
+/// SD (see `Nation::bmi`), and weight is BMI × height². Both are redrawn until
+/// they fall inside the demography's limits (height, weight, BMI 17–40) rather
+/// than clamped, so the limits do not pile patients up at the edges.
+pub fn body(rng: &mut Rng, catalog: &Catalog, nation: &Nation, female: bool) -> (u32, f64) {
+    let demography = &catalog.demography;
+    let sex = usize::from(female);
+    let (h_mean, h_sd) = nation.height[sex];
+    let (mu, sigma) = nation.bmi[sex];
+    let [hlo, hhi] = demography.height_limits;
+    let [wlo, whi] = demography.weight_limits;
+    let [blo, bhi] = demography.bmi_limits;
+    let mut height = h_mean.round().clamp(hlo, hhi);
+    for _ in 0..32 {
+        let h = (h_mean + h_sd * rng.normal(0.0, 1.0)).round();
+        if (hlo..=hhi).contains(&h) {
+            height = h;
+            break;
+        }
+    }
+    let m2 = (height / 100.0) * (height / 100.0);
+    // Whatever the draws, the recorded (rounded) weight keeps BMI and weight in range.
+    let lo = ((blo * m2).max(wlo) * 10.0).ceil() / 10.0;
+    let hi = ((bhi * m2).min(whi) * 10.0).floor() / 10.0;
+    let mut weight = (mu.exp() * m2 * 10.0).round() / 10.0;
+    for _ in 0..32 {
+        let w = ((mu + sigma * rng.normal(0.0, 1.0)).exp() * m2 * 10.0).round() / 10.0;
+        if (lo..=hi).contains(&w) {
+            weight = w;
+            break;
+        }
+    }
+    (height as u32, weight.clamp(lo, hi.max(lo)))
 }
 
 /// A birth date such that the person is exactly `age` on `on`.
@@ -184,6 +214,41 @@ mod tests {
                 assert_eq!(capacity, 182_500);
             } else {
                 assert!(capacity >= 1_000_000, "{}: {capacity}", nation.code);
+            }
+        }
+    }
+
+    #[test]
+    fn bodies_follow_the_nation_figures_within_bmi_limits() {
+        let cat = catalog();
+        for (i, nation) in cat.nations.all().iter().enumerate() {
+            for female in [false, true] {
+                let mut rng = Rng::stream(5, Domain::Patient, i as u64 * 2 + u64::from(female));
+                let n = 20_000.0;
+                let (mut sh, mut sw, mut shh, mut sww, mut shw) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                for _ in 0..20_000 {
+                    let (h, w) = body(&mut rng, cat, nation, female);
+                    let h = f64::from(h);
+                    let bmi = w / (h / 100.0 * h / 100.0);
+                    assert!((17.0..=40.0).contains(&bmi), "{} {h} cm {w} kg: BMI {bmi}", nation.code);
+                    assert!((42.0..=150.0).contains(&w) && (145.0..=210.0).contains(&h));
+                    (sh, sw, shh, sww, shw) = (sh + h, sw + w, shh + h * h, sww + w * w, shw + h * w);
+                }
+                let (mh, mw) = (sh / n, sw / n);
+                let (vh, vw) = (shh / n - mh * mh, sww / n - mw * mw);
+                let r = (shw / n - mh * mw) / (vh * vw).sqrt();
+                let (want_h, _) = nation.height[usize::from(female)];
+                let (want_w, want_sd) = nation.weight[usize::from(female)];
+                let code = &nation.code;
+                assert!((mh - want_h).abs() < 0.5, "{code} height {mh} vs {want_h}");
+                // Truncation at BMI 40 trims the heaviest few: the mean may drop a little.
+                assert!((mw - want_w).abs() < 1.5, "{code} weight {mw} vs {want_w}");
+                assert!(
+                    (vw.sqrt() - want_sd).abs() < 0.15 * want_sd,
+                    "{code} weight SD {} vs {want_sd}",
+                    vw.sqrt()
+                );
+                assert!((0.3..=0.65).contains(&r), "{code} female {female}: height-weight r = {r}");
             }
         }
     }
