@@ -1,9 +1,11 @@
-//! Medical plausibility (issue #7): unique service numbers, plausible bodies.
+//! Medical plausibility (issue #7): unique service numbers, plausible bodies,
+//! physiology that follows the condition and its severity.
 
 mod common;
 
 use patientgen_core::Generator;
-use patientgen_core::data::catalog;
+use patientgen_core::data::{VitalsProfile, catalog};
+use patientgen_core::model::Triage;
 use patientgen_core::patient::{Patient, demographics};
 use patientgen_core::rng::{Domain, Rng};
 use std::collections::{HashMap, HashSet};
@@ -74,4 +76,98 @@ fn service_numbers_are_unique_in_every_preset() {
             );
         });
     }
+}
+
+/// GCS and vital signs follow the condition and its severity, not the triage alone.
+#[test]
+fn vital_signs_follow_the_condition() {
+    let clinical = &catalog().clinical;
+    let mut gcs_by_key: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut checked_conscious = 0;
+    for (preset, seed) in
+        [("default", 3), ("nato_article_5", 4), ("arctic_operation", 5), ("cbrn_incident", 6)]
+    {
+        each_patient(preset, 60_000, seed, |p| {
+            let key = clinical
+                .conditions
+                .iter()
+                .find(|c| c.code == p.conditions[0].code && c.display == p.conditions[0].name);
+            let Some(c) = key else { panic!("unknown condition {}", p.conditions[0].code) };
+            let v = &p.vital_signs;
+            assert!((3..=15).contains(&v.gcs) && v.oxygen_saturation <= 100);
+            assert!(v.diastolic_bp < v.systolic_bp);
+            gcs_by_key.entry(c.key.as_str()).or_default().push(v.gcs);
+            // Conditions that do not touch consciousness leave GCS at 15 whatever
+            // the triage (diarrhoea at T2 had GCS 13); fluid loss, infection,
+            // bleeding or hypoxia lower it only when severe (T1).
+            let conscious = matches!(
+                c.vitals,
+                VitalsProfile::Minor | VitalsProfile::Psychiatric | VitalsProfile::Neurogenic
+            ) || (matches!(
+                c.vitals,
+                VitalsProfile::Gastrointestinal
+                    | VitalsProfile::Fever
+                    | VitalsProfile::Respiratory
+                    | VitalsProfile::RespiratoryInfection
+                    | VitalsProfile::Trauma
+                    | VitalsProfile::Burn
+            ) && p.triage_category != Triage::T1
+                && p.triage_category != Triage::T4);
+            let head_too = p.additional_conditions.iter().any(|a| {
+                clinical.conditions.iter().any(|k| {
+                    k.code == a.code
+                        && matches!(k.vitals, VitalsProfile::HeadInjury | VitalsProfile::Concussion)
+                })
+            });
+            if conscious && !head_too && p.triage_category != Triage::T4 {
+                assert_eq!(v.gcs, 15, "{} at {}: GCS {}", c.key, p.triage_category, v.gcs);
+                checked_conscious += 1;
+            }
+            match c.vitals {
+                VitalsProfile::Hypothermia => {
+                    assert!(v.temperature < 35.0, "hypothermia at {} °C", v.temperature)
+                }
+                VitalsProfile::Fever | VitalsProfile::RespiratoryInfection => {
+                    assert!(v.temperature >= 37.5, "{} at {} °C", c.key, v.temperature)
+                }
+                VitalsProfile::Gastrointestinal | VitalsProfile::Minor | VitalsProfile::Psychiatric
+                    if p.triage_category != Triage::T4 =>
+                {
+                    // No shock without a cause.
+                    assert!(
+                        v.systolic_bp >= 80,
+                        "{} at {}: systolic {}",
+                        c.key,
+                        p.triage_category,
+                        v.systolic_bp
+                    );
+                }
+                _ => {}
+            }
+            if c.key == "traumatic_brain_injury" && p.triage_category == Triage::T1 {
+                assert!(v.gcs <= 12, "severe TBI with GCS {}", v.gcs);
+            }
+            if c.key == "concussion" && p.triage_category != Triage::T4 {
+                assert!(v.gcs >= 13, "concussion with GCS {}", v.gcs);
+            }
+        });
+    }
+    assert!(checked_conscious > 100_000, "{checked_conscious}");
+    let mean = |k: &str| {
+        let v = &gcs_by_key[k];
+        v.iter().map(|g| f64::from(*g)).sum::<f64>() / v.len() as f64
+    };
+    for k in ["diarrhea", "ankle_sprain", "rib_fracture", "anxiety_disorder"] {
+        assert_eq!(mean(k), 15.0, "{k}");
+    }
+    assert!(mean("traumatic_brain_injury") < 11.0, "TBI mean GCS {}", mean("traumatic_brain_injury"));
+    assert!(mean("concussion") > 14.0 && mean("concussion") < 15.0);
+}
+
+#[test]
+fn the_torso_is_coded_as_the_trunk() {
+    let site = &catalog().clinical.body_sites["Torso"];
+    // 22943007 |Trunk structure (body structure)|; the torso is chest and abdomen,
+    // not 51185008 |Thoracic structure| (the chest alone).
+    assert_eq!((site.code.as_str(), site.display.as_str()), ("22943007", "Trunk structure"));
 }

@@ -19,26 +19,97 @@ pub struct ConditionId(pub u16);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProcedureId(pub u16);
 
-/// How vital signs look for a condition.
+/// How vital signs look for a condition (a row of `vitals_profiles` in the data file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VitalsProfile {
     /// Bleeding / shock physiology scaled by triage.
     Trauma,
-    /// Trauma with a depressed level of consciousness.
+    /// Traumatic brain injury: a depressed level of consciousness by severity.
     HeadInjury,
-    /// Infection with fever.
+    /// Concussion (mild TBI): GCS 13–15.
+    Concussion,
+    /// Infection with fever (sepsis when severe).
     Fever,
-    /// Low core temperature.
+    /// Vomiting and diarrhoea: fluid loss, consciousness preserved.
+    Gastrointestinal,
+    /// Low core temperature (Swiss staging by severity).
     Hypothermia,
-    /// High core temperature.
+    /// High core temperature (heat exhaustion; heat stroke when severe).
     Hyperthermia,
     /// Breathing difficulty and low saturation.
     Respiratory,
+    /// Breathing difficulty with fever (pneumonia).
+    RespiratoryInfection,
     /// Cholinergic poisoning (slow pulse, wet lungs).
     Cholinergic,
-    /// Essentially normal.
+    /// Mental health: arousal, normal consciousness.
+    Psychiatric,
+    /// Burns: tachycardia, burn shock develops later.
+    Burn,
+    /// Spinal cord injury: hypotension with a slow pulse.
+    Neurogenic,
+    /// Essentially normal (pain at most).
     Minor,
+}
+
+impl VitalsProfile {
+    /// Every profile, in declaration order.
+    pub const ALL: [VitalsProfile; 14] = [
+        VitalsProfile::Trauma,
+        VitalsProfile::HeadInjury,
+        VitalsProfile::Concussion,
+        VitalsProfile::Fever,
+        VitalsProfile::Gastrointestinal,
+        VitalsProfile::Hypothermia,
+        VitalsProfile::Hyperthermia,
+        VitalsProfile::Respiratory,
+        VitalsProfile::RespiratoryInfection,
+        VitalsProfile::Cholinergic,
+        VitalsProfile::Psychiatric,
+        VitalsProfile::Burn,
+        VitalsProfile::Neurogenic,
+        VitalsProfile::Minor,
+    ];
+
+    /// The key in `vitals_profiles`.
+    pub fn key(self) -> &'static str {
+        match self {
+            VitalsProfile::Trauma => "trauma",
+            VitalsProfile::HeadInjury => "head_injury",
+            VitalsProfile::Concussion => "concussion",
+            VitalsProfile::Fever => "fever",
+            VitalsProfile::Gastrointestinal => "gastrointestinal",
+            VitalsProfile::Hypothermia => "hypothermia",
+            VitalsProfile::Hyperthermia => "hyperthermia",
+            VitalsProfile::Respiratory => "respiratory",
+            VitalsProfile::RespiratoryInfection => "respiratory_infection",
+            VitalsProfile::Cholinergic => "cholinergic",
+            VitalsProfile::Psychiatric => "psychiatric",
+            VitalsProfile::Burn => "burn",
+            VitalsProfile::Neurogenic => "neurogenic",
+            VitalsProfile::Minor => "minor",
+        }
+    }
+}
+
+/// Vital-sign ranges of one profile at one triage category: each runs from the
+/// least to the most deranged value.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VitalRanges {
+    /// Beats per minute.
+    pub heart_rate: [f64; 2],
+    /// mmHg.
+    pub systolic_bp: [f64; 2],
+    /// Breaths per minute.
+    pub respiratory_rate: [f64; 2],
+    /// Percent.
+    pub oxygen_saturation: [f64; 2],
+    /// Glasgow coma scale.
+    pub gcs: [f64; 2],
+    /// Degrees Celsius.
+    pub temperature: [f64; 2],
 }
 
 /// A coded concept.
@@ -194,6 +265,7 @@ fn default_minutes() -> [f64; 2] {
 #[derive(Debug, Deserialize)]
 struct ClinicalFile {
     conditions: BTreeMap<String, ConditionFile>,
+    vitals_profiles: BTreeMap<String, serde_json::Value>,
     pools: BTreeMap<String, BTreeMap<String, f64>>,
     procedures: BTreeMap<String, Coding>,
     protocols: BTreeMap<String, BTreeMap<String, Vec<StepFile>>>,
@@ -209,6 +281,8 @@ struct ClinicalFile {
 pub struct ClinicalData {
     /// Conditions.
     pub conditions: Vec<Condition>,
+    /// Vital-sign ranges by [`VitalsProfile`] (declaration order) and triage.
+    pub vitals: Vec<[VitalRanges; 4]>,
     by_key: HashMap<String, ConditionId>,
     /// Condition pools by name (`Non-Battle Injury`, `Disease`, `cbrn_exposure`…).
     pub pools: BTreeMap<String, Pool>,
@@ -312,6 +386,32 @@ impl ClinicalData {
                 infectious: c.infectious,
             });
         }
+        let mut vitals = Vec::new();
+        for profile in VitalsProfile::ALL {
+            let table = raw
+                .vitals_profiles
+                .get(profile.key())
+                .ok_or_else(|| err(format!("vitals_profiles.{} missing", profile.key())))?;
+            let row = |t: Triage| -> Result<VitalRanges, DataError> {
+                let v = table
+                    .get(t.as_str())
+                    .ok_or_else(|| err(format!("vitals_profiles.{}.{t} missing", profile.key())))?;
+                let r: VitalRanges = serde_json::from_value(v.clone())
+                    .map_err(|e| err(format!("vitals_profiles.{}.{t}: {e}", profile.key())))?;
+                let within = |x: [f64; 2], lo: f64, hi: f64| x.iter().all(|v| (lo..=hi).contains(v));
+                if !(within(r.gcs, 3.0, 15.0)
+                    && within(r.oxygen_saturation, 50.0, 100.0)
+                    && within(r.heart_rate, 20.0, 220.0)
+                    && within(r.systolic_bp, 30.0, 250.0)
+                    && within(r.respiratory_rate, 2.0, 60.0)
+                    && within(r.temperature, 20.0, 44.0))
+                {
+                    return Err(err(format!("vitals_profiles.{}.{t}: value out of range", profile.key())));
+                }
+                Ok(r)
+            };
+            vitals.push([row(Triage::T1)?, row(Triage::T2)?, row(Triage::T3)?, row(Triage::T4)?]);
+        }
         let mut pools = BTreeMap::new();
         for (name, entries) in &raw.pools {
             let entries = entries
@@ -354,6 +454,7 @@ impl ClinicalData {
         }
         Ok(Self {
             conditions,
+            vitals,
             by_key,
             pools,
             procedures,
@@ -374,6 +475,11 @@ impl ClinicalData {
     /// A condition by id.
     pub fn condition(&self, id: ConditionId) -> &Condition {
         &self.conditions[usize::from(id.0)]
+    }
+
+    /// The vital-sign ranges of a profile at a triage category.
+    pub fn vital_ranges(&self, profile: VitalsProfile, triage: Triage) -> &VitalRanges {
+        &self.vitals[profile as usize][triage.index()]
     }
 
     /// A procedure by id.

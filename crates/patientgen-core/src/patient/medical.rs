@@ -153,52 +153,42 @@ pub fn condition_entries<'a>(
     extra.extend(injury.additional.iter().map(|id| entry(*id)));
 }
 
-/// Vital signs at first medical contact, consistent with triage and condition.
+/// Vital signs at first medical contact: the condition's physiology at its
+/// severity. The profile's ranges for the triage category run from the least
+/// to the most deranged value; the severity qualifier picks the milder or the
+/// more severe part of that span, and each vital spreads a little on its own.
+/// An accompanying head injury (polytrauma) can only lower consciousness.
 pub fn vital_signs(rng: &mut Rng, catalog: &Catalog, injury: &Injury) -> VitalSigns {
-    let condition = catalog.clinical.condition(injury.primary);
-    let mut int = |lo: u32, hi: u32| rng.int_in(lo, hi);
-    // Heart rate, systolic, respiratory rate, SpO2, GCS by triage.
-    let (hr, sys, rr, spo2, gcs) = match injury.triage {
-        Triage::T1 => (int(110, 145), int(75, 100), int(22, 32), int(86, 94), int(9, 14)),
-        Triage::T2 => (int(95, 118), int(100, 125), int(18, 24), int(92, 97), int(13, 15)),
-        Triage::T3 => (int(65, 95), int(112, 135), int(12, 18), int(96, 100), 15),
-        Triage::T4 => (int(135, 170), int(50, 75), int(30, 40), int(70, 86), int(3, 8)),
+    let clinical = &catalog.clinical;
+    let condition = clinical.condition(injury.primary);
+    let (lo, hi) = match injury.severity_key {
+        "mild" | "moderate" => (0.0, 0.6),
+        "mild_to_moderate" | "moderate_to_severe" => (0.4, 1.0),
+        _ => (0.0, 1.0),
     };
+    let position = rng.uniform(lo, hi);
+    let r = clinical.vital_ranges(condition.vitals, injury.triage);
+    let mut at = |range: [f64; 2]| {
+        let t = (position + rng.uniform(-0.2, 0.2)).clamp(0.0, 1.0);
+        range[0] + (range[1] - range[0]) * t
+    };
+    let whole = |x: f64| x.round().max(0.0) as u32;
     let mut v = VitalSigns {
-        heart_rate: hr,
-        systolic_bp: sys,
+        heart_rate: whole(at(r.heart_rate)),
+        systolic_bp: whole(at(r.systolic_bp)),
         diastolic_bp: 0,
-        respiratory_rate: rr,
-        oxygen_saturation: spo2,
-        temperature: 36.4 + f64::from(rng.int_in(0, 10)) / 10.0,
-        gcs,
+        respiratory_rate: whole(at(r.respiratory_rate)),
+        oxygen_saturation: whole(at(r.oxygen_saturation)).min(100),
+        temperature: (at(r.temperature) * 10.0).round() / 10.0,
+        gcs: whole(at(r.gcs)).clamp(3, 15),
     };
-    match condition.vitals {
-        VitalsProfile::Trauma | VitalsProfile::Minor => {}
-        VitalsProfile::HeadInjury => v.gcs = v.gcs.saturating_sub(rng.int_in(2, 5)).max(3),
-        VitalsProfile::Fever => {
-            v.temperature = 38.0 + f64::from(rng.int_in(0, 20)) / 10.0;
-            v.heart_rate += 10;
-        }
-        VitalsProfile::Hypothermia => {
-            v.temperature = 31.0 + f64::from(rng.int_in(0, 40)) / 10.0;
-            v.heart_rate = rng.int_in(45, 70);
-        }
-        VitalsProfile::Hyperthermia => {
-            v.temperature = 38.5 + f64::from(rng.int_in(0, 25)) / 10.0;
-            v.heart_rate += 15;
-        }
-        VitalsProfile::Respiratory => {
-            v.respiratory_rate += rng.int_in(4, 8);
-            v.oxygen_saturation = v.oxygen_saturation.saturating_sub(rng.int_in(3, 8)).max(70);
-        }
-        VitalsProfile::Cholinergic => {
-            v.heart_rate = rng.int_in(40, 60);
-            v.respiratory_rate += rng.int_in(4, 10);
-            v.oxygen_saturation = v.oxygen_saturation.saturating_sub(rng.int_in(4, 10)).max(70);
+    for id in &injury.additional {
+        let profile = clinical.condition(*id).vitals;
+        if matches!(profile, VitalsProfile::HeadInjury | VitalsProfile::Concussion) {
+            let gcs = at(clinical.vital_ranges(profile, injury.triage).gcs);
+            v.gcs = v.gcs.min(whole(gcs).clamp(3, 15));
         }
     }
     v.diastolic_bp = (f64::from(v.systolic_bp) * rng.uniform(0.58, 0.68)).round() as u32;
-    v.temperature = (v.temperature * 10.0).round() / 10.0;
     v
 }
