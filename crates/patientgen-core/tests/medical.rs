@@ -1,12 +1,13 @@
-//! Medical plausibility (issue #7): unique service numbers, plausible bodies,
-//! physiology that follows the condition and its severity.
+//! Medical plausibility (issue #7, items 12–14): unique service numbers, plausible
+//! bodies, physiology that follows the condition and its severity, courses that
+//! fit the condition, deaths only of conditions that can kill.
 
 mod common;
 
 use patientgen_core::Generator;
 use patientgen_core::data::{VitalsProfile, catalog};
-use patientgen_core::model::Triage;
-use patientgen_core::patient::{Patient, demographics};
+use patientgen_core::model::{InjuryType, Outcome, Role, Triage};
+use patientgen_core::patient::{EventType, Patient, demographics};
 use patientgen_core::rng::{Domain, Rng};
 use std::collections::{HashMap, HashSet};
 
@@ -147,7 +148,7 @@ fn vital_signs_follow_the_condition() {
             if c.key == "traumatic_brain_injury" && p.triage_category == Triage::T1 {
                 assert!(v.gcs <= 12, "severe TBI with GCS {}", v.gcs);
             }
-            if c.key == "concussion" && p.triage_category != Triage::T4 {
+            if c.key == "concussion" {
                 assert!(v.gcs >= 13, "concussion with GCS {}", v.gcs);
             }
         });
@@ -162,6 +163,104 @@ fn vital_signs_follow_the_condition() {
     }
     assert!(mean("traumatic_brain_injury") < 11.0, "TBI mean GCS {}", mean("traumatic_brain_injury"));
     assert!(mean("concussion") > 14.0 && mean("concussion") < 15.0);
+}
+
+/// Self-limiting conditions recover near the front in days; nobody is evacuated
+/// beyond the highest role their conditions need.
+#[test]
+fn self_limiting_conditions_return_to_duty_within_days() {
+    let clinical = &catalog().clinical;
+    let by_code = |code: &str, name: &str| {
+        clinical.conditions.iter().find(|c| c.code == code && c.display == name).map(|c| c.key.as_str())
+    };
+    let mut self_limiting = 0;
+    let mut gastro = 0;
+    for (preset, seed) in [("default", 7), ("peacekeeping", 8), ("cbrn_incident", 9)] {
+        each_patient(preset, 60_000, seed, |p| {
+            let keys: Vec<_> = p
+                .conditions
+                .iter()
+                .chain(&p.additional_conditions)
+                .filter_map(|c| by_code(c.code, c.name))
+                .filter_map(|k| clinical.find(k).map(|id| clinical.condition(id)))
+                .collect();
+            let max_role = keys.iter().map(|c| c.max_role).max().unwrap_or(Role::Role4);
+            let first_facility =
+                p.movement_timeline.iter().find(|e| e.facility != Role::Poi).map(|e| e.facility);
+            for e in &p.movement_timeline {
+                if e.event_type == EventType::Arrival && Some(e.facility) != first_facility {
+                    assert!(e.facility <= max_role, "{:?} evacuated to {}", keys[0].key, e.facility);
+                }
+            }
+            let primary = keys[0];
+            let Some([_, cap]) = primary.max_stay_hours else { return };
+            if !p.additional_conditions.is_empty() {
+                return;
+            }
+            self_limiting += 1;
+            assert!(
+                matches!(p.outcome, Outcome::Rtd | Outcome::Kia | Outcome::Dow),
+                "{}: {}",
+                primary.key,
+                p.outcome
+            );
+            assert_ne!(p.outcome, Outcome::RemainsRole4);
+            if p.outcome == Outcome::Rtd {
+                let end = p.movement_timeline.last().map_or(0.0, |e| e.hours_since_injury.as_f64());
+                let arrived = p
+                    .movement_timeline
+                    .iter()
+                    .rev()
+                    .find(|e| e.event_type == EventType::Arrival)
+                    .map_or(0.0, |e| e.hours_since_injury.as_f64());
+                assert!(
+                    end - arrived <= cap + 0.01,
+                    "{} stayed {} h (cap {cap})",
+                    primary.key,
+                    end - arrived
+                );
+                if primary.key == "gastroenteritis" {
+                    gastro += 1;
+                    // Gastroenteritis once returned to duty after 2,265 h at Role 4.
+                    assert!(end <= 14.0 * 24.0, "gastroenteritis RTD after {end} h");
+                    assert!(p.last_facility <= Role::Role2);
+                }
+            }
+        });
+    }
+    assert!(self_limiting > 50_000 && gastro > 1_000, "{self_limiting} / {gastro}");
+}
+
+/// A patient dies (KIA or DOW) only of a condition that can kill: a rib fracture,
+/// a sprain or a sore throat never does.
+#[test]
+fn only_conditions_that_can_kill_cause_death() {
+    let clinical = &catalog().clinical;
+    let lethal = |code: &str, name: &str| {
+        clinical.conditions.iter().any(|c| c.code == code && c.display == name && c.lethal)
+    };
+    let mut deaths = [0u32; 3];
+    for (preset, seed) in [("default", 11), ("nato_article_5", 12), ("arctic_operation", 13)] {
+        each_patient(preset, 80_000, seed, |p| {
+            if matches!(p.outcome, Outcome::Kia | Outcome::Dow) {
+                let can_kill =
+                    p.conditions.iter().chain(&p.additional_conditions).any(|c| lethal(c.code, c.name));
+                assert!(
+                    can_kill,
+                    "{} died of {} ({})",
+                    p.injury_type, p.conditions[0].name, p.triage_category
+                );
+                deaths[p.injury_type.index()] += 1;
+            }
+            if p.conditions[0].name == "Fracture of rib" {
+                assert!(!matches!(p.outcome, Outcome::Kia | Outcome::Dow));
+            }
+        });
+    }
+    // Deaths still happen in every category that has lethal conditions.
+    assert!(deaths[InjuryType::BattleInjury.index()] > 1_000, "{deaths:?}");
+    assert!(deaths[InjuryType::NonBattleInjury.index()] > 0, "{deaths:?}");
+    assert!(deaths[InjuryType::Disease.index()] > 0, "{deaths:?}");
 }
 
 #[test]

@@ -145,6 +145,13 @@ pub struct Condition {
     pub protocol_by_region: [Option<usize>; 3],
     /// Vital-sign profile.
     pub vitals: VitalsProfile,
+    /// Whether it can kill: a patient none of whose conditions can is never KIA or DOW.
+    pub lethal: bool,
+    /// Highest role of care it needs; a patient is not evacuated beyond it.
+    pub max_role: Role,
+    /// For self-limiting conditions: the longest stay before return to duty
+    /// (a range drawn per patient), whatever the facility's usual stay.
+    pub max_stay_hours: Option<[f64; 2]>,
     /// Factor per environmental condition (by [`Environment::index`]).
     pub environment: [f64; 9],
     /// Conditions that often accompany this one (polytrauma).
@@ -240,6 +247,12 @@ struct ConditionFile {
     #[serde(default)]
     protocol_by_region: BTreeMap<String, String>,
     vitals: VitalsProfile,
+    #[serde(default = "yes")]
+    lethal: bool,
+    #[serde(default)]
+    max_role: Option<String>,
+    #[serde(default)]
+    max_stay_hours: Option<[f64; 2]>,
     #[serde(default)]
     environment: BTreeMap<String, f64>,
     #[serde(default)]
@@ -256,6 +269,10 @@ struct StepFile {
     requires: Option<Region>,
     #[serde(default = "default_minutes")]
     minutes: [f64; 2],
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_minutes() -> [f64; 2] {
@@ -371,16 +388,36 @@ impl ClinicalData {
                 .iter()
                 .map(|r| by_key.get(r).copied().ok_or_else(|| err(format!("{key}: related {r}"))))
                 .collect::<Result<_, _>>()?;
+            let max_role = match &c.max_role {
+                None => Role::Role4,
+                Some(r) => Role::parse(r)
+                    .filter(|r| *r != Role::Poi)
+                    .ok_or_else(|| err(format!("{key}: max_role {r}")))?,
+            };
+            if let Some([lo, hi]) = c.max_stay_hours
+                && !(lo > 0.0 && hi >= lo)
+            {
+                return Err(err(format!("{key}: bad max_stay_hours")));
+            }
             conditions.push(Condition {
                 key: key.clone(),
                 code: c.code.clone(),
                 display: c.display.clone(),
                 body_parts: parts,
                 body_part_table: WeightedTable::new(weights),
-                triage_affinity: [c.triage[0], c.triage[1], c.triage[2], c.triage[0]],
+                // Expectant (T4) patients are dying: only of conditions that can kill.
+                triage_affinity: [
+                    c.triage[0],
+                    c.triage[1],
+                    c.triage[2],
+                    if c.lethal { c.triage[0] } else { 0.0 },
+                ],
                 protocol: protocol_id(&c.protocol)?,
                 protocol_by_region: by_region,
                 vitals: c.vitals,
+                lethal: c.lethal,
+                max_role,
+                max_stay_hours: c.max_stay_hours,
                 environment,
                 related,
                 infectious: c.infectious,

@@ -102,7 +102,16 @@ pub fn simulate<'a>(
     let triage = injury.triage;
     let t = triage.index();
     let mass_casualty = slot.kind.is_mass_casualty();
-    let mut mortality = injury.mortality_modifier;
+    // What the conditions allow: death only if one of them can kill, no
+    // evacuation beyond the highest role one of them needs, and a bounded stay
+    // for a self-limiting condition on its own.
+    let clinical = &catalog.clinical;
+    let primary = clinical.condition(injury.primary);
+    let others = || injury.additional.iter().map(|id| clinical.condition(*id));
+    let lethal = primary.lethal || others().any(|c| c.lethal);
+    let max_role = others().map(|c| c.max_role).fold(primary.max_role, Role::max);
+    let stay_cap = if injury.additional.is_empty() { primary.max_stay_hours } else { None };
+    let mut mortality = if lethal { injury.mortality_modifier } else { 0.0 };
     if mass_casualty {
         mortality *= flow.modifiers.mass_casualty_death_factor;
     }
@@ -140,7 +149,7 @@ pub fn simulate<'a>(
     let wait = secs(wait_hours);
     let choices: Vec<f64> = poi.first_destination[t].iter().map(|(_, p)| *p).collect();
     let wanted = if slot.injury_type == InjuryType::BattleInjury {
-        poi.first_destination[t][rng.weighted(&choices)].0
+        poi.first_destination[t][rng.weighted(&choices)].0.min(max_role)
     } else {
         Role::Role1
     };
@@ -176,7 +185,8 @@ pub fn simulate<'a>(
             death *= scale;
             rtd *= scale;
         }
-        let next = scenario.after(facility);
+        let chain_next = scenario.after(facility);
+        let next = chain_next.filter(|n| *n <= max_role);
         let u = rng.unit();
         if u < death {
             let window = stage.treatment_hours[t][1];
@@ -185,8 +195,15 @@ pub fn simulate<'a>(
             ctx.event(EventType::Kia, facility, at).outcome = Some(Outcome::Dow);
             return Journey { outcome: Outcome::Dow, last_facility: facility };
         }
-        if u < death + rtd {
-            let at = now + secs(draw_hours(rng, stage.rtd_hours[t]));
+        // Not evacuated further when the condition needs no higher role, nor (at
+        // the end of the chain) when it resolves on its own: return to duty.
+        let stays_to_recover = next.is_none() && (chain_next.is_some() || stay_cap.is_some());
+        if u < death + rtd || stays_to_recover {
+            let mut stay = draw_hours(rng, stage.rtd_hours[t]);
+            if let Some(cap) = stay_cap {
+                stay = stay.min(draw_hours(rng, cap));
+            }
+            let at = now + secs(stay);
             ctx.treat(rng, facility, now, at);
             ctx.event(EventType::Rtd, facility, at).outcome = Some(Outcome::Rtd);
             return Journey { outcome: Outcome::Rtd, last_facility: facility };
