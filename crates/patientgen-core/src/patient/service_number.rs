@@ -347,7 +347,7 @@ mod tests {
             let s = swe.render(swe.slot(1, 0, k), birth, "Berg", k % 2 == 0);
             assert!(luhn_valid(&s), "{s}");
             let sex_digit = s.as_bytes()[9] - b'0';
-            assert_eq!(sex_digit % 2 == 0, k % 2 == 0, "{s}");
+            assert_eq!(sex_digit.is_multiple_of(2), k.is_multiple_of(2), "{s}");
             let e = esp.render(esp.slot(1, 0, k), birth, "García", false);
             let n: u64 = e[..8].parse().unwrap_or(0);
             assert_eq!(e.as_bytes()[8], DNI_LETTERS[(n % 23) as usize], "{e}");
