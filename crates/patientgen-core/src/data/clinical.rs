@@ -651,6 +651,14 @@ mod tests {
     }
 
     #[test]
+    fn vitals_profiles_are_listed_in_declaration_order() {
+        // `vital_ranges` indexes the table by discriminant.
+        for (i, p) in VitalsProfile::ALL.iter().enumerate() {
+            assert_eq!(*p as usize, i, "{}", p.key());
+        }
+    }
+
+    #[test]
     fn every_code_in_clinical_json_is_well_formed() {
         // Read the file itself (not only what the loader keeps), so a code in any
         // table is checked: `code` under a LOINC key is LOINC, any other is SNOMED CT.
