@@ -69,9 +69,8 @@ export class JobsView {
   /** @param {any} job */
   card(job) {
     const id = job.job_id;
-    const config = (job.config && job.config.configuration) || {};
-    const name = config.name || (job.config && job.config.configuration_id ? "Saved configuration" : "Scenario");
-    const patients = (job.summary && job.summary.total_patients) || config.total_patients || (job.config && job.config.total_patients) || "";
+    const name = jobName(job);
+    const patients = (job.summary && job.summary.total_patients) || (job.config && job.config.total_patients) || "";
     const formats = jobFormats(job);
     const details = job.progress_details || {};
     const phase = job.status === "running" ? details.current_step || "running" : job.status;
@@ -164,7 +163,7 @@ export class JobsView {
     if (!job || !job.summary) return;
     this.openSummary = id;
     const s = job.summary;
-    const name = (job.config && job.config.configuration && job.config.configuration.name) || "Job";
+    const name = jobName(job);
     const charts = el("div", { className: "charts" }, [
       barChart("Outcomes", s.outcomes || {}, { order: ["KIA", "DOW", "RTD", "REMAINS_ROLE4"], labels: { REMAINS_ROLE4: "Remains at Role 4" } }),
       barChart("Triage", s.triage || {}, { order: ["T1", "T2", "T3", "T4"] }),
@@ -172,6 +171,12 @@ export class JobsView {
       barChart("Nationalities", s.nationalities || {}, { limit: 12 }),
       barChart("Fronts", s.fronts || {}),
     ]);
+    if (s.facilities_reached && typeof s.facilities_reached === "object") {
+      /** @type {Record<string, number>} */
+      const reached = {};
+      for (const [k, v] of Object.entries(s.facilities_reached)) reached[k] = typeof v === "number" ? v : Number(/** @type {any} */ (v).count || 0);
+      charts.append(barChart("Patients reaching each facility", reached, { order: ["POI", "Role1", "Role2", "Role3", "Role4"], total: Number(s.total_patients) || undefined }));
+    }
     if (s.arrival_hours && typeof s.arrival_hours === "object") charts.append(arrivalChart(s.arrival_hours));
     this.summaryBox.replaceChildren(
       el("header", {}, [
@@ -187,6 +192,12 @@ export class JobsView {
       byId("summaryTitle").focus();
     }
   }
+}
+
+/** @param {any} job */
+function jobName(job) {
+  const c = job.config || {};
+  return c.name || (c.configuration && c.configuration.name) || (c.configuration_id ? "Saved configuration" : "Scenario");
 }
 
 /** The formats a job produced. @param {any} job @returns {string[]} */

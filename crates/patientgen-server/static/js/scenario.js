@@ -4,6 +4,7 @@
 
 import { el, byId, input, select, setOptions, saveBlob } from "./components/dom.js";
 import { reveal } from "./components/accordion.js";
+import { toJson, parseJson } from "./services/api.js";
 import { parse as parseToml, stringify as toToml } from "../vendor/smol-toml/index.js";
 
 export const WARFARE = [
@@ -116,6 +117,16 @@ export function normalise(raw) {
   for (const k of ALIASES) delete s[k];
   if (s.seed === null || s.seed === "") delete s.seed;
   return s;
+}
+
+/** Large TOML integers come back as BigInt: keep them as digits. @param {any} v */
+function bigToText(v) {
+  if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === "bigint") v[k] = Number.isSafeInteger(Number(x)) ? Number(x) : String(x);
+      else bigToText(x);
+    }
+  }
 }
 
 /** Removes nulls (TOML has none). @param {any} v @returns {any} */
@@ -284,7 +295,14 @@ export class ScenarioBuilder {
   exportAs(kind) {
     const c = this.config();
     const slug = (c.name || "scenario").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "scenario";
-    const text = kind === "json" ? JSON.stringify(c, null, 2) + "\n" : toToml(withoutNulls(c)) + "\n";
+    let text;
+    if (kind === "json") {
+      text = toJson(c, 2) + "\n";
+    } else {
+      const t = withoutNulls(c);
+      if (typeof t.seed === "string") t.seed = BigInt(t.seed); // exact; TOML integers are 64-bit
+      text = toToml(t) + "\n";
+    }
     saveBlob(new Blob([text], { type: kind === "json" ? "application/json" : "application/toml" }), `${slug}.${kind}`);
   }
 
@@ -294,7 +312,9 @@ export class ScenarioBuilder {
     try {
       const text = await file.text();
       const isToml = /\.toml$/i.test(file.name) || !/^\s*[{[]/.test(text);
-      this.load(isToml ? parseToml(text) : JSON.parse(text));
+      const doc = isToml ? parseToml(text, { integersAsBigInt: "asNeeded" }) : parseJson(text);
+      bigToText(doc);
+      this.load(doc);
       this.ctx.notify(`Imported ${file.name}.`);
     } catch (e) {
       this.ctx.notify(`Cannot read ${file.name}: ${e instanceof Error ? e.message : e}`, "error");
@@ -491,8 +511,9 @@ export class ScenarioBuilder {
       else if (simple === "cfg-days") this.s.days_of_fighting = v === "" ? null : num(v);
       else if (simple === "cfg-base-date") this.s.base_date = v;
       else if (simple === "cfg-seed") {
+        // Seeds are u64: beyond 2^53 they are kept as text and sent exactly.
         if (v === "") delete this.s.seed;
-        else this.s.seed = num(v);
+        else this.s.seed = /^\d+$/.test(v.trim()) && !Number.isSafeInteger(num(v)) ? v.trim() : num(v);
       } else if (simple === "cfg-intensity") this.s.intensity = v;
       else if (simple === "cfg-tempo") this.s.tempo = v;
       else return;

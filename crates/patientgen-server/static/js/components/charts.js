@@ -7,7 +7,7 @@ import { el } from "./dom.js";
  * A horizontal bar chart of counts, largest first (or in the given order).
  * @param {string} title
  * @param {Record<string, number> | Array<[string, number]>} counts
- * @param {{order?: string[], limit?: number, labels?: Record<string, string>}} [options]
+ * @param {{order?: string[], limit?: number, labels?: Record<string, string>, total?: number}} [options] `total`: shares of this number instead of the sum
  * @returns {HTMLElement}
  */
 export function barChart(title, counts, options = {}) {
@@ -23,7 +23,7 @@ export function barChart(title, counts, options = {}) {
   } else {
     rows.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   }
-  const total = rows.reduce((s, r) => s + r[1], 0);
+  const total = options.total || rows.reduce((s, r) => s + r[1], 0);
   let rest = 0;
   if (options.limit && rows.length > options.limit) {
     rest = rows.slice(options.limit).reduce((s, r) => s + r[1], 0);

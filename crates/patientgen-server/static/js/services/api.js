@@ -77,6 +77,40 @@ async function errorOf(res) {
   return new ApiError(res.status, detail, requestId);
 }
 
+/**
+ * JSON.parse that keeps integers beyond 2^53 (seeds are u64) exact, as
+ * strings of digits, where the browser gives the source text (Chromium does).
+ * @param {string} text
+ */
+export function parseJson(text) {
+  /** @type {any} */
+  const J = JSON;
+  return J.parse(text, function (/** @type {string} */ _key, /** @type {any} */ value, /** @type {any} */ context) {
+    if (typeof value === "number" && !Number.isSafeInteger(value) && Number.isInteger(value)) {
+      const source = context && typeof context.source === "string" ? context.source : "";
+      if (/^\d+$/.test(source)) return source;
+    }
+    return value;
+  });
+}
+
+/**
+ * JSON.stringify that writes a `seed` held as a string of digits as a number
+ * again, exactly (JSON.rawJSON), so large seeds survive the round trip.
+ * @param {unknown} body
+ * @param {number} [indent]
+ */
+export function toJson(body, indent) {
+  /** @type {any} */
+  const J = JSON;
+  return JSON.stringify(body, function (key, value) {
+    if (key === "seed" && typeof value === "string" && /^\d+$/.test(value)) {
+      return typeof J.rawJSON === "function" ? J.rawJSON(value) : Number(value);
+    }
+    return value;
+  }, indent);
+}
+
 /** A small client; `key` is read on every call so a new key applies at once. */
 export class ApiClient {
   /** @param {() => string} key */
@@ -98,7 +132,7 @@ export class ApiClient {
     const init = { method: options.method || "GET", headers, signal: options.signal };
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(options.body);
+      init.body = toJson(options.body);
     }
     const res = await fetch(path, init);
     if (!res.ok) throw await errorOf(res);
@@ -113,7 +147,7 @@ export class ApiClient {
   async json(path, options) {
     const res = await this.request(path, options);
     if (res.status === 204) return null;
-    return res.json();
+    return parseJson(await res.text());
   }
 
   // Reference data (no key needed).
