@@ -39,7 +39,7 @@ export async function startServer(extra = []) {
   const port = await freePort();
   const child = spawn(BIN, ["serve", "--bind", `127.0.0.1:${port}`, "--data-dir", dir, "--workers", "2", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: "warn", PATIENTGEN_ADMIN_KEY: "", API_KEY: "" },
+    env: { ...process.env, RUST_LOG: "info", PATIENTGEN_ADMIN_KEY: "", API_KEY: "" },
   });
   let stdout = "";
   let stderr = "";

@@ -39,7 +39,11 @@ async function shoot(name) {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.waitForTimeout(150); // layout and the canvas follow the new width
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+    // A viewport as tall as the page: the sticky Generate bar sits at the bottom, not mid-picture.
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width, height });
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`) });
   }
   if (old) await page.setViewportSize(old);
 }
@@ -84,6 +88,7 @@ test("without a key the page says how to get one", async () => {
   const help = await p.locator("#keyMissing").textContent();
   assert.match(help ?? "", /#key=/);
   assert.match(help ?? "", /patientgen keys create/);
+  assert.ok(await p.locator("#generateBtn").isDisabled(), "generating waits for a key");
   // Reference data loads without a key (the nation lists are filled).
   await p.waitForFunction(() => document.querySelectorAll("#fronts select option").length > 20);
   const saved = page;
@@ -228,6 +233,22 @@ test("jobs: status, summary charts and one-format download", async () => {
   const expected = expectedCounters(job.patients);
   assert.match(outcomes ?? "", new RegExp(`RTD${expected.RTD.toLocaleString("en")} \\(`));
   await shoot("jobs");
+  // Job summaries gain `arrival_hours` (facility -> triage -> percentiles): charted when present.
+  const rows = await page.evaluate((id) => {
+    const view = window.patientgen.jobs;
+    const j = view.jobs.get(id);
+    j.summary = { ...j.summary, arrival_hours: {
+      Role1: { all: { count: 10, p50: 1.5, p90: 3, p99: 5, max: 6 }, T1: { count: 4, p50: 1, p90: 2, p99: 2.5, max: 2.6 } },
+      Role2: { all: { count: 5, p50: 4, p90: 8, p99: 12, max: 13 } },
+    } };
+    view.showSummary(id, false);
+    return [...document.querySelectorAll("#jobSummary table.arrivals tbody tr")].map((tr) => [...tr.children].map((c) => c.textContent));
+  }, job.id);
+  assert.deepEqual(rows.map((r) => r.slice(0, 7)), [
+    ["Role1", "all", "10", "1.5", "3.0", "5.0", "6.0"],
+    ["", "T1", "4", "1.0", "2.0", "2.5", "2.6"],
+    ["Role2", "all", "5", "4.0", "8.0", "12.0", "13.0"],
+  ]);
   await card.locator("select.format-choice").selectOption("csv");
   const [csv] = await Promise.all([page.waitForEvent("download"), card.locator('[data-action="download"]').click()]);
   assert.equal(csv.suggestedFilename(), "patients.csv");
@@ -248,6 +269,15 @@ test("timeline: replay a job, play, seek to the end, filter, open a record", asy
   await page.click("#tlPlay");
   await page.waitForFunction((t) => Number(document.querySelector("#tlTime")?.getAttribute("data-ms")) > t + 3600000, t0);
   await page.click("#tlPlay");
+  // The keyboard works on the canvas too: arrows move one hour, space plays and pauses.
+  await page.locator("#tlCanvas").focus();
+  const tKey = Number(await page.locator("#tlTime").getAttribute("data-ms"));
+  await page.keyboard.press("ArrowRight");
+  assert.equal(Number(await page.locator("#tlTime").getAttribute("data-ms")), tKey + 3600000);
+  await page.keyboard.press(" ");
+  assert.equal(await page.locator("#tlPlay").getAttribute("aria-pressed"), "true");
+  await page.keyboard.press(" ");
+  assert.equal(await page.locator("#tlPlay").getAttribute("aria-pressed"), "false");
   // At any instant the counters are the file's: check mid-way.
   const max = Number(await page.locator("#tlSeek").getAttribute("max"));
   const min = Number(await page.locator("#tlSeek").getAttribute("min"));

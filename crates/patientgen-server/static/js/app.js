@@ -47,6 +47,10 @@ function showKeyState() {
   input("apiKey").value = key;
   byId("keyState").textContent = hasKey() ? "Key kept in this browser." : "";
   /** @type {HTMLButtonElement} */ (byId("forgetKey")).hidden = !hasKey();
+  // What needs a key waits for one.
+  for (const id of ["presetSelect", "loadPreset", "savedSelect", "loadSaved", "saveUpdate", "deleteSaved", "saveNew", "generateBtn"]) {
+    /** @type {HTMLButtonElement} */ (byId(id)).disabled = !hasKey();
+  }
 }
 
 byId("keyForm").addEventListener("submit", (e) => {

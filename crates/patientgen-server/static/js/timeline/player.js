@@ -51,6 +51,11 @@ export class TimelinePlayer {
     this.stats = { frames: 0, drawMs: 0, maxDrawMs: 0 };
     /** @type {import("./model.js").TimelinePatient | null} */
     this.selected = null;
+    /** Canvas size in CSS pixels. */
+    this.w = 0;
+    this.h = 0;
+    /** @type {{at: number[], transit: number} | null} */
+    this.census = null;
     this.wire();
     this.resize();
     new ResizeObserver(() => this.resize()).observe(this.canvas.parentElement || this.canvas);
@@ -127,10 +132,10 @@ export class TimelinePlayer {
     seek.min = String(data.start);
     seek.max = String(data.end);
     seek.step = String(60000);
-    this.renderDayMarks();
     byId("tlSource").textContent = `${source}: ${data.patients.length.toLocaleString("en")} patients` + (data.skipped ? ` (${data.skipped} without a timeline skipped)` : "");
     byId("tlEmpty").hidden = true;
     byId("tlStage").hidden = false;
+    this.renderDayMarks();
     this.select(null);
     this.applyFilter();
     this.seek(data.start);
@@ -143,7 +148,9 @@ export class TimelinePlayer {
     const { start, end } = this.data;
     const marks = byId("tlDays");
     const days = Math.ceil((end - start) / DAY);
-    const every = days > 60 ? 7 : days > 20 ? 2 : 1;
+    // As many marks as fit without overlapping (about 44 px each).
+    const fit = Math.max(3, Math.floor((marks.clientWidth || 800) / 44));
+    const every = [1, 2, 7, 14, 28, 56, 91, 182, 365].find((e) => days / e <= fit) || 365;
     const nodes = [];
     for (let d = 0; d <= days; d += every) {
       const at = start + d * DAY;
@@ -231,6 +238,7 @@ export class TimelinePlayer {
     this.canvas.style.width = width + "px";
     this.canvas.style.height = height + "px";
     this.g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (this.w !== width) this.renderDayMarks();
     this.w = width;
     this.h = height;
     this.dirty = true;
