@@ -43,6 +43,12 @@ test("T4 patients are kept; a KIA after reaching a facility is a death of wounds
   assert.deepEqual(outcomeTotals(data.patients), { KIA: 1, DOW: 1, RTD: 1, ROLE4: 1, UNKNOWN: 0 });
   // Naive timestamps are UTC; the replay starts at midnight of the first injury's day.
   assert.equal(data.start, Date.parse("2025-06-01T00:00:00Z"));
+  // The replay ends on the hour after the last event (+15 min); the fighting days end at midnight
+  // after the day of the last injury, or at the end when that is sooner.
+  assert.equal(data.end, Date.parse("2025-06-03T17:00:00Z"));
+  assert.equal(data.fightingEnd, data.end);
+  const longer = buildTimeline([...SAMPLE, upstream(5, "T3", "RTD", [["arrival", "POI", 0], ["rtd", "POI", 200]])]);
+  assert.equal(longer.fightingEnd, Date.parse("2025-06-04T00:00:00Z"), "midnight after the last injury's day (06-02)");
 });
 
 test("counters and census at chosen instants", () => {

@@ -337,9 +337,11 @@ export function buildTimeline(records) {
   });
   let start = Infinity;
   let end = -Infinity;
+  let lastInjury = -Infinity;
   for (const p of patients) {
     start = Math.min(start, p.injury);
     end = Math.max(end, p.end + LINGER);
+    lastInjury = Math.max(lastInjury, p.injury);
   }
   if (!patients.length) {
     start = 0;
@@ -354,6 +356,8 @@ export function buildTimeline(records) {
     skipped,
     start: patients.length ? dayZero : 0,
     end: patients.length ? Math.ceil(end / HOUR) * HOUR : 0,
+    /** The end of the day after the last injury: the fighting days (capped at `end`). */
+    fightingEnd: patients.length ? Math.min(Math.ceil(end / HOUR) * HOUR, (Math.floor(lastInjury / (24 * HOUR)) + 2) * 24 * HOUR) : 0,
     fronts: values((p) => p.front),
     nationalities: values((p) => p.nationality),
     triages: values((p) => p.triage),

@@ -51,6 +51,8 @@ export class TimelinePlayer {
     this.stats = { frames: 0, drawMs: 0, maxDrawMs: 0 };
     /** @type {import("./model.js").TimelinePatient | null} */
     this.selected = null;
+    /** The seek bar's last instant (the whole replay, or the fighting days). */
+    this.rangeEnd = 0;
     /** Canvas size in CSS pixels. */
     this.w = 0;
     this.h = 0;
@@ -65,6 +67,7 @@ export class TimelinePlayer {
   wire() {
     byId("tlPlay").addEventListener("click", () => this.toggle());
     setOptions(select("tlSpeed"), SPEEDS.map((s) => [String(s), `${s}× (${s >= 1 ? s + " h" : s * 60 + " min"} per second)`]), String(this.speed));
+    select("tlRange").addEventListener("change", () => this.setRange());
     select("tlSpeed").addEventListener("change", () => {
       this.speed = Number(select("tlSpeed").value);
     });
@@ -130,8 +133,13 @@ export class TimelinePlayer {
     sel("tlOutcome", data.outcomes, OUTCOME_LABELS);
     const seek = input("tlSeek");
     seek.min = String(data.start);
-    seek.max = String(data.end);
     seek.step = String(60000);
+    const days = (/** @type {number} */ ms) => Math.round((ms - data.start) / DAY);
+    setOptions(select("tlRange"), [
+      ["all", `Whole replay (${days(data.end)} days)`],
+      ["fighting", `Fighting days (${days(data.fightingEnd)} days)`],
+    ], "all");
+    this.setRange();
     byId("tlSource").textContent = `${source}: ${data.patients.length.toLocaleString("en")} patients` + (data.skipped ? ` (${data.skipped} without a timeline skipped)` : "");
     byId("tlEmpty").hidden = true;
     byId("tlStage").hidden = false;
@@ -143,9 +151,19 @@ export class TimelinePlayer {
     this.ctx.notify(`Loaded ${data.patients.length.toLocaleString("en")} patients for replay.`);
   }
 
+  /** The seek bar's span: the whole replay or the fighting days. */
+  setRange() {
+    if (!this.data) return;
+    this.rangeEnd = select("tlRange").value === "fighting" ? this.data.fightingEnd : this.data.end;
+    input("tlSeek").max = String(this.rangeEnd);
+    this.renderDayMarks();
+    if (this.t > this.rangeEnd) this.seek(this.rangeEnd);
+  }
+
   renderDayMarks() {
     if (!this.data) return;
-    const { start, end } = this.data;
+    const start = this.data.start;
+    const end = this.rangeEnd || this.data.end;
     const marks = byId("tlDays");
     const days = Math.ceil((end - start) / DAY);
     // As many marks as fit without overlapping (about 44 px each).
@@ -184,7 +202,7 @@ export class TimelinePlayer {
 
   play() {
     if (!this.data) return;
-    if (this.t >= this.data.end) this.seek(this.data.start);
+    if (this.t >= this.rangeEnd) this.seek(this.data.start);
     this.playing = true;
     this.last = performance.now();
     byId("tlPlay").textContent = "Pause";
@@ -200,7 +218,7 @@ export class TimelinePlayer {
   /** @param {number} t */
   seek(t) {
     if (!this.data) return;
-    this.t = Math.min(this.data.end, Math.max(this.data.start, t));
+    this.t = Math.min(this.rangeEnd, Math.max(this.data.start, t));
     input("tlSeek").value = String(this.t);
     this.updateReadout();
     this.dirty = true;
@@ -248,10 +266,10 @@ export class TimelinePlayer {
   frame(now) {
     if (this.playing && this.data) {
       const dt = Math.min(250, now - this.last);
-      this.t = Math.min(this.data.end, this.t + dt * this.speed * (HOUR / 1000));
+      this.t = Math.min(this.rangeEnd, this.t + dt * this.speed * (HOUR / 1000));
       input("tlSeek").value = String(this.t);
       this.updateReadout();
-      if (this.t >= this.data.end) this.pause();
+      if (this.t >= this.rangeEnd) this.pause();
       this.dirty = true;
     }
     this.last = now;
