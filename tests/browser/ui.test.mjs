@@ -50,6 +50,12 @@ async function shoot(name) {
   if (old) await page.setViewportSize(old);
 }
 
+/** Opens a collapsed section of the scenario builder. @param {string} id */
+async function openSection(id) {
+  const toggle = page.locator(`button[aria-controls="${id}"]`);
+  if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click();
+}
+
 /** Text of an element. @param {string} sel */
 async function text(sel) {
   return (await page.locator(sel).textContent())?.trim() ?? "";
@@ -121,6 +127,7 @@ test("preset → edit → a field error → fix → generate → progress → do
   await page.fill("#cfg-total", "400");
   await page.fill("#cfg-seed", "42");
   // Break the first front's nationality mix: the API's error appears at that field.
+  await openSection("sec-fronts");
   const pct = page.locator('[data-field="front_configs -> 0 -> nationality_distribution -> 0 -> percentage"] input');
   const before = await pct.inputValue();
   await pct.fill("10");
@@ -223,6 +230,19 @@ test("a configuration is saved, reloaded, updated and deleted", async () => {
   assert.match(readFileSync(jsonPath, "utf8"), /"seed": 18446744073709551615,/);
   const cli = spawnSync(BIN, ["scenario", "validate", jsonPath], { encoding: "utf8" });
   assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+  // An imported file with a bad injury mix: the collapsed section opens at the error.
+  await page.locator("#sec-injury").waitFor({ state: "hidden" });
+  const bad = JSON.parse(readFileSync(jsonPath, "utf8"));
+  delete bad.seed; // beyond 2^53: JSON.parse here would round it
+  bad.injury_distribution = { "Battle Injury": 0.5, "Non-Battle Injury": 0.2, Disease: 0.2 };
+  const badPath = join(tmpdir(), `patientgen-ui-${process.pid}-bad.json`);
+  writeFileSync(badPath, JSON.stringify(bad));
+  await page.setInputFiles("#importFile", badPath);
+  await page.locator('[data-field="injury_distribution"] > .field-error').filter({ hasText: "Shares must sum to 100 % (now 90 %)." }).waitFor();
+  await page.locator("#sec-injury").waitFor({ state: "visible" });
+  assert.equal(await text("#injurySum"), "Sum 90 %");
+  await page.setInputFiles("#importFile", jsonPath);
+  await page.locator("#validity.ok").waitFor();
   // Delete it.
   await page.click("#deleteSaved");
   await page.locator("#statusBox", { hasText: "Deleted" }).waitFor();
@@ -378,6 +398,7 @@ test("timeline: an NDJSON file and an upstream-style file (naive times, T4) load
 
 test("keyboard: the tabs, the builder's sections and the player work without a mouse", async () => {
   await page.goto(server.url + "/static/index.html#generate");
+  await page.reload(); // a fresh page (a change of fragment alone does not reload)
   await page.locator("#validity.ok").waitFor();
   const toggle = page.locator('button[aria-controls="sec-injury"]');
   await toggle.focus();

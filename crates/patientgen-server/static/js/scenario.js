@@ -608,7 +608,12 @@ export class ScenarioBuilder {
     const general = [];
     for (const text of errors) {
       const { field, message } = splitError(text);
-      const shown = PERCENT_FIELD.test(field) ? message.replace("must be between 0 and 1", "must be between 0 and 100 %") : message;
+      let shown = PERCENT_FIELD.test(field) ? message.replace("must be between 0 and 1", "must be between 0 and 100 %") : message;
+      if (/^injury_(distribution|mix)$/.test(field) && message.startsWith("shares must sum")) {
+        // The builder shows the mix in per cent: say it that way, without float noise.
+        const sum = Object.values(this.s.injury_distribution).reduce((/** @type {number} */ a, /** @type {any} */ v) => a + (Number(v) || 0), 0);
+        shown = `shares must sum to 100 % (now ${round(sum * 100)} %)`;
+      }
       const target = field ? this.fieldNode(field) : null;
       if (!target) {
         general.push(text);
