@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub limiter_max_keys: usize,
     /// Key lookups the key cache keeps at most.
     pub key_cache_capacity: u64,
+    /// On a database without keys, create an admin key and print it once with
+    /// the web page's link (see [`crate::first_run`]).
+    pub first_run_key: bool,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +93,7 @@ impl Default for ServerConfig {
             usage_flush_interval: Duration::from_secs(1),
             limiter_max_keys: 100_000,
             key_cache_capacity: 100_000,
+            first_run_key: true,
         }
     }
 }

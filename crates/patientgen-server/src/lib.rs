@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod first_run;
 pub mod gate;
 pub mod jobs;
 pub mod keycache;
@@ -104,6 +105,7 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     let bind = config.bind;
     let state = build_state(config).await?;
     let listener = tokio::net::TcpListener::bind(bind).await?;
+    first_run::announce(&state, listener.local_addr()?, &mut std::io::stdout()).await?;
     tracing::info!(address = %listener.local_addr()?, backend = state.store.kind(), instance = %state.config.instance_id, "patientgen serving");
     serve_on(listener, state, shutdown_signal()).await
 }

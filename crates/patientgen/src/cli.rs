@@ -127,6 +127,13 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "PATIENTGEN_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Do not create and print an admin key on a database without keys
+    /// (same as PATIENTGEN_FIRST_RUN_KEY=false).
+    #[arg(long)]
+    pub no_first_run_key: bool,
+    /// Create and print an admin key with the web page's link when the database has no keys.
+    #[arg(long, env = "PATIENTGEN_FIRST_RUN_KEY", default_value_t = true, action = clap::ArgAction::Set, hide = true, value_name = "BOOL")]
+    pub first_run_key: bool,
 }
 
 /// Log output.

@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use patientgen_storage::JobStatus;
 use serde::Deserialize;
 
-/// `?format=json`.
+/// `?format=`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DownloadQuery {
-    /// `json` for the patients array instead of the ZIP.
+    /// `zip` (default), or one of the job's formats (`json`, `ndjson`, `csv`,
+    /// `fhir`, `xml`) for that file alone.
     pub format: Option<String>,
 }
 
@@ -32,9 +33,10 @@ pub fn zip_file_name(name: &str, job_id: &str) -> String {
 #[utoipa::path(get, path = "/api/v1/downloads/{job_id}", tag = "downloads",
     params(("job_id" = String, Path, description = "Job id"), DownloadQuery),
     responses(
-        (status = 200, description = "ZIP of the output files and manifest.json (or the patients as JSON with ?format=json)",
-            content((String = "application/zip"), (Vec<Object> = "application/json"))),
-        (status = 400, description = "Job not completed, or no JSON output", body = ErrorResponse),
+        (status = 200, description = "ZIP of the output files and manifest.json, or with ?format= one of the job's files (the patients as JSON with ?format=json)",
+            content((String = "application/zip"), (Vec<Object> = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"), (String = "application/fhir+ndjson"), (String = "application/xml"))),
+        (status = 400, description = "Job not completed, or no output in that format", body = ErrorResponse),
+        (status = 422, description = "Unknown format", body = ErrorResponse),
         (status = 404, description = "Unknown job", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn download(
@@ -50,6 +52,9 @@ pub async fn download(
             "Job {job_id} is not completed yet. Current status: {}",
             job.status
         )));
+    }
+    if let Some(other) = q.format.as_deref().filter(|f| !matches!(*f, "json" | "zip")) {
+        return super::download_entry::one_format(&state, &job, other).await;
     }
     let files = state.store.job_files(&job_id).await?;
     let want_json = q.format.as_deref() == Some("json");

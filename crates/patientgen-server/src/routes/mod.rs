@@ -3,6 +3,7 @@
 //! `/docs` (assets embedded), and the middleware stack.
 
 pub mod configurations;
+pub mod download_entry;
 pub mod downloads;
 pub mod generation;
 pub mod jobs;

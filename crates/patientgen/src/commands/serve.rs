@@ -66,6 +66,7 @@ pub fn run(args: ServeArgs) -> CliResult {
         redis_prefix: args.redis_prefix.clone(),
         key_refresh_interval: Duration::from_millis(args.key_refresh_ms),
         usage_flush_interval: Duration::from_millis(args.usage_flush_ms),
+        first_run_key: args.first_run_key && !args.no_first_run_key,
         ..ServerConfig::default()
     };
     if let Some(t) = args.threads_per_job {
