@@ -17,6 +17,7 @@ pub mod check;
 pub mod keys;
 pub mod loopback;
 pub mod plan;
+pub mod probe;
 pub mod procstat;
 pub mod promtext;
 pub mod record;

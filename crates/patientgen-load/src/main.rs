@@ -8,7 +8,7 @@ use patientgen_load::keys::RoleKey;
 use patientgen_load::plan::{Weights, parse_duration, parse_range};
 use patientgen_load::procstat::GrowthBound;
 use patientgen_load::run::{Extras, run_with};
-use patientgen_load::{Keys, Plan, loopback};
+use patientgen_load::{Keys, Plan, loopback, probe};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,7 +17,48 @@ use std::time::Duration;
 /// weighted scenarios: reference data and presets, configurations, small
 /// checked jobs, checked streams, health probes and a key driven into 429.
 #[derive(Debug, Parser)]
-#[command(name = "patientgen-load", version)]
+#[command(name = "patientgen-load", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    probe: Option<Probe>,
+    #[command(flatten)]
+    args: Args,
+}
+
+/// Single timed requests (used by scripts/perf-guard); print one JSON line.
+#[derive(Debug, clap::Subcommand)]
+enum Probe {
+    /// Time one job from its creation until its ZIP is downloaded.
+    ProbeJob {
+        /// The service.
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        host: String,
+        /// API key (patients per request at least --patients).
+        #[arg(long, env = "PATIENTGEN_LOAD_KEY", hide_env_values = true)]
+        key: String,
+        /// Patients.
+        #[arg(long, default_value_t = 10_000)]
+        patients: u32,
+        /// Status poll interval.
+        #[arg(long, default_value = "5ms", value_parser = parse_duration)]
+        poll: Duration,
+    },
+    /// Time one NDJSON stream, read to the end.
+    ProbeStream {
+        /// The service.
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        host: String,
+        /// API key (patients per request at least --patients).
+        #[arg(long, env = "PATIENTGEN_LOAD_KEY", hide_env_values = true)]
+        key: String,
+        /// Patients.
+        #[arg(long, default_value_t = 200_000)]
+        patients: u32,
+    },
+}
+
+/// Options of a load run.
+#[derive(Debug, clap::Args)]
 struct Args {
     /// The service: http:// on 127.0.0.0/8, [::1] or localhost.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8000")]
@@ -163,17 +204,48 @@ fn plan(args: &Args) -> Result<(Plan, Extras), String> {
     Ok((plan, Extras { growth }))
 }
 
+async fn probe(p: Probe) -> Result<String, String> {
+    match p {
+        Probe::ProbeJob { host, key, patients, poll } => {
+            let host = loopback::loopback_url(&host)?;
+            let took = probe::job(&host, &key, patients, poll, Duration::from_secs(600)).await?;
+            Ok(format!(r#"{{"probe":"job","patients":{patients},"seconds":{:.6}}}"#, took.as_secs_f64()))
+        }
+        Probe::ProbeStream { host, key, patients } => {
+            let host = loopback::loopback_url(&host)?;
+            let (took, bytes) = probe::stream(&host, &key, patients).await?;
+            Ok(format!(
+                r#"{{"probe":"stream","patients":{patients},"bytes":{bytes},"seconds":{:.6}}}"#,
+                took.as_secs_f64()
+            ))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let (plan, extras) = match plan(&args) {
-        Ok(p) => p,
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("patientgen-load: {e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
+    if let Some(p) = cli.probe {
+        return match runtime.block_on(probe(p)) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("patientgen-load: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let args = cli.args;
+    let (plan, extras) = match plan(&args) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("patientgen-load: {e}");
             return ExitCode::from(2);
@@ -206,17 +278,19 @@ mod tests {
 
     #[test]
     fn non_loopback_hosts_are_refused_before_anything_is_sent() {
-        let args = Args::parse_from(["patientgen-load", "--host", "http://10.0.0.5:8000", "--key", "jobs=k"]);
+        let args =
+            Cli::parse_from(["patientgen-load", "--host", "http://10.0.0.5:8000", "--key", "jobs=k"]).args;
         assert!(plan(&args).unwrap_err().contains("refused"));
-        let args = Args::parse_from([
+        let args = Cli::parse_from([
             "patientgen-load",
             "--key",
             "jobs=k",
             "--metrics-url",
             "http://192.168.0.2:8000",
-        ]);
+        ])
+        .args;
         assert!(plan(&args).unwrap_err().contains("refused"));
-        let args = Args::parse_from(["patientgen-load", "--key", "jobs=k", "--users", "5"]);
+        let args = Cli::parse_from(["patientgen-load", "--key", "jobs=k", "--users", "5"]).args;
         let (p, _) = plan(&args).expect("plan");
         assert_eq!(p.increase_rate, 5.0);
     }

@@ -35,6 +35,7 @@ async fn ten_users_pass_every_criterion_of_a_load_run() {
     let state = build_state(config).await.expect("server state");
     // Keys with different limits, as `scripts/load` creates them with the CLI.
     let mut pairs = Vec::new();
+    let mut jobs_key = String::new();
     for (role, name, l) in [
         ("jobs", "load jobs A", limits(1_000_000_000, 100_000)),
         ("jobs", "load jobs B", limits(1_000_000_000, 1_000)),
@@ -46,6 +47,9 @@ async fn ten_users_pass_every_criterion_of_a_load_run() {
             .await
             .expect("insert key");
         pairs.push(format!("{role}={key}").parse::<RoleKey>().expect("pair"));
+        if name == "load jobs A" {
+            jobs_key = key;
+        }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -104,6 +108,16 @@ async fn ten_users_pass_every_criterion_of_a_load_run() {
     assert_eq!(json["passed"], true);
     let html = std::fs::read_to_string(dir.path().join("load/report.html")).expect("report.html");
     assert!(html.contains("/api/v1/jobs/{job_id}"), "the HTML report names requests by template");
+
+    // The perf-guard probes time what they check.
+    let host: url::Url = url.parse().expect("url");
+    let took =
+        patientgen_load::probe::job(&host, &jobs_key, 300, Duration::from_millis(5), Duration::from_secs(60))
+            .await
+            .expect("job probe");
+    assert!(took > Duration::ZERO);
+    let (_, bytes) = patientgen_load::probe::stream(&host, &jobs_key, 500).await.expect("stream probe");
+    assert!(bytes > 500);
 
     // A run that meets a wrong answer fails, says why, and still agrees with
     // the server on what was sent.
