@@ -136,7 +136,8 @@ impl ArtifactStore {
                         }
                     }
                 });
-                Ok(Box::pin(stream))
+                // Fused: a body wrapper (gzip compression) may poll again after the end.
+                Ok(Box::pin(futures::StreamExt::fuse(stream)))
             }
         }
     }
