@@ -1,0 +1,7 @@
+//! Tests of the deployment files: deploy/ (Prometheus, Grafana, HAProxy,
+//! docker-compose, Kubernetes), the Dockerfile and scripts/staging. They run the
+//! real tools (Debian's prometheus/promtool, haproxy, docker-compose) and fail,
+//! naming the package, when one is missing; scripts/test installs them as root.
+
+mod common;
+mod prometheus;
