@@ -120,13 +120,17 @@ pub fn env_vars_the_binary_reads() -> BTreeSet<String> {
             names.insert(name);
         }
     }
-    let config = run(Command::new(bin()).args(["config", "show", "--format", "json"]), Duration::from_secs(30));
+    let config =
+        run(Command::new(bin()).args(["config", "show", "--format", "json"]), Duration::from_secs(30));
     if config.status.success()
         && let Ok(v) = serde_json::from_slice::<Value>(&config.stdout)
     {
         collect_env_fields(&v, &mut names);
     }
-    assert!(names.contains("DATABASE_URL") && names.contains("PATIENTGEN_BIND"), "unexpected --help: {names:?}");
+    assert!(
+        names.contains("DATABASE_URL") && names.contains("PATIENTGEN_BIND"),
+        "unexpected --help: {names:?}"
+    );
     names
 }
 

@@ -53,7 +53,10 @@ pub fn rules() -> Vec<Rule> {
                 out.push(Rule {
                     name: name.to_string(),
                     alert,
-                    expr: rule["expr"].as_str().unwrap_or_else(|| panic!("{file}: {name} without expr")).to_string(),
+                    expr: rule["expr"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{file}: {name} without expr"))
+                        .to_string(),
                     annotations: rule["annotations"].clone(),
                 });
             }
@@ -106,13 +109,17 @@ pub fn panel_queries() -> Vec<PanelQuery> {
         let title = dash["title"].as_str().unwrap_or("?").to_string();
         for panel in panels(&dash).iter().filter(|p| p["type"] != "row") {
             let targets = panel["targets"].as_array().filter(|t| !t.is_empty());
-            let targets = targets.unwrap_or_else(|| panic!("{title}: panel {} has no queries", panel["title"]));
+            let targets =
+                targets.unwrap_or_else(|| panic!("{title}: panel {} has no queries", panel["title"]));
             for t in targets {
                 out.push(PanelQuery {
                     dashboard: title.clone(),
                     panel: panel["title"].as_str().unwrap_or("?").to_string(),
                     ref_id: t["refId"].as_str().unwrap_or("?").to_string(),
-                    expr: t["expr"].as_str().unwrap_or_else(|| panic!("{title}: a query without expr")).to_string(),
+                    expr: t["expr"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{title}: a query without expr"))
+                        .to_string(),
                 });
             }
         }
@@ -210,15 +217,21 @@ fn promtool_accepts_the_scrape_config_and_the_rules() {
         let text = std::fs::read_to_string(&path).expect("targets file");
         let groups: Value = serde_yaml_ng::from_str(&text).expect("targets YAML");
         let groups = groups.as_array().unwrap_or_else(|| panic!("{}: not a list", path.display()));
-        assert!(groups.iter().all(|g| g["targets"].as_array().is_some_and(|t| !t.is_empty())), "{}", path.display());
+        assert!(
+            groups.iter().all(|g| g["targets"].as_array().is_some_and(|t| !t.is_empty())),
+            "{}",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn promtool_unit_tests_of_every_alert_pass() {
     let test = "tests/patientgen-alerts.test.yml";
-    let out =
-        run_ok(Command::new(promtool()).current_dir(prometheus_dir()).args(["test", "rules", test]), Duration::from_secs(120));
+    let out = run_ok(
+        Command::new(promtool()).current_dir(prometheus_dir()).args(["test", "rules", test]),
+        Duration::from_secs(120),
+    );
     assert!(out.contains("SUCCESS"), "{out}");
     // Every alert has a case where it fires and one where it must not.
     let doc = yaml(&format!("deploy/prometheus/{test}"));
@@ -250,7 +263,12 @@ fn every_alert_has_a_runbook_in_operations_md() {
             rule.name
         );
         let anchor = format!("docs/OPERATIONS.md#{}", rule.name.to_lowercase());
-        assert_eq!(rule.annotations["runbook"].as_str(), Some(anchor.as_str()), "{}: runbook annotation", rule.name);
+        assert_eq!(
+            rule.annotations["runbook"].as_str(),
+            Some(anchor.as_str()),
+            "{}: runbook annotation",
+            rule.name
+        );
         assert!(rule.annotations["summary"].is_string(), "{}: no summary", rule.name);
     }
 }
@@ -273,13 +291,17 @@ impl Prometheus {
         config["global"]["scrape_interval"] = json!("1s");
         config["global"]["scrape_timeout"] = json!("1s");
         config["global"]["evaluation_interval"] = json!("1s");
-        std::fs::write(home.join("prometheus.yml"), serde_yaml_ng::to_string(&config).expect("yaml")).expect("write");
+        std::fs::write(home.join("prometheus.yml"), serde_yaml_ng::to_string(&config).expect("yaml"))
+            .expect("write");
         for file in rule_files() {
             std::fs::copy(prometheus_dir().join(&file), home.join(&file)).expect("copy rules");
         }
         let targets = json!([{ "targets": targets, "labels": { "environment": "test" } }]);
-        std::fs::write(home.join("targets/patientgen.yml"), serde_yaml_ng::to_string(&targets).expect("yaml"))
-            .expect("targets");
+        std::fs::write(
+            home.join("targets/patientgen.yml"),
+            serde_yaml_ng::to_string(&targets).expect("yaml"),
+        )
+        .expect("targets");
         let port = free_port();
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", home.join("prometheus.yml").display()))
@@ -298,10 +320,7 @@ impl Prometheus {
     fn query(&self, q: &str) -> Result<Vec<Value>, String> {
         let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/query", self.url), [("query", q)])
             .map_err(|e| format!("bad URL: {e}"))?;
-        let r = client()
-            .get(url)
-            .send()
-            .map_err(|e| format!("request failed: {e}"))?;
+        let r = client().get(url).send().map_err(|e| format!("request failed: {e}"))?;
         let v: Value = r.json().map_err(|e| format!("not JSON: {e}"))?;
         if v["status"] != "success" {
             return Err(format!("{}: {}", v["errorType"], v["error"]));
@@ -340,7 +359,8 @@ fn status_of(req: reqwest::blocking::RequestBuilder) -> u16 {
 fn workload(server: &Server, live_limited: &str, demo: &str) {
     let c = client();
     let u = &server.url;
-    for path in ["/health", "/api/v1/health/live", "/api/v1/health/ready", "/api/v1/health", "/openapi.json"] {
+    for path in ["/health", "/api/v1/health/live", "/api/v1/health/ready", "/api/v1/health", "/openapi.json"]
+    {
         assert_eq!(status_of(c.get(format!("{u}{path}"))), 200, "{path}");
     }
     assert_eq!(status_of(c.get(format!("{u}/no/such/route"))), 404);
@@ -389,8 +409,13 @@ fn workload(server: &Server, live_limited: &str, demo: &str) {
     }
     for job in jobs {
         wait_for(Duration::from_secs(60), &format!("job {job} to complete"), || {
-            let v: Value =
-                c.get(format!("{u}/api/v1/jobs/{job}")).header("X-API-Key", ADMIN).send().ok()?.json().ok()?;
+            let v: Value = c
+                .get(format!("{u}/api/v1/jobs/{job}"))
+                .header("X-API-Key", ADMIN)
+                .send()
+                .ok()?
+                .json()
+                .ok()?;
             assert_ne!(v["status"], "failed", "job failed: {v}");
             (v["status"] == "completed").then_some(())
         });
@@ -476,7 +501,8 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
                 continue;
             }
             if !exported.contains(name) {
-                failures.push(format!("{what}: metric `{name}` is not exported by patientgen (GET /metrics)"));
+                failures
+                    .push(format!("{what}: metric `{name}` is not exported by patientgen (GET /metrics)"));
                 continue;
             }
             let mut known: BTreeSet<String> = ["job", "instance", "environment"].map(String::from).into();
@@ -491,16 +517,25 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
     };
     // A query must parse in Prometheus, and when `must_return` return series
     // carrying every label it groups by.
-    let evaluate = |what: &str, expr: &str, ast: Option<&Expr>, must_return: bool, failures: &mut Vec<String>| {
+    let evaluate = |what: &str,
+                    expr: &str,
+                    ast: Option<&Expr>,
+                    must_return: bool,
+                    failures: &mut Vec<String>| {
         match prom.query(expr) {
             Err(e) => failures.push(format!("{what}: Prometheus refuses it: {e}")),
-            Ok(result) if must_return && result.is_empty() => failures.push(format!("{what}: returns no data")),
+            Ok(result) if must_return && result.is_empty() => {
+                failures.push(format!("{what}: returns no data"))
+            }
             Ok(result) => {
                 let wanted = ast.map(output_labels).unwrap_or_default();
                 for s in result.iter().filter(|_| must_return) {
                     for l in &wanted {
                         if s["metric"][l].as_str().is_none_or(str::is_empty) {
-                            failures.push(format!("{what}: series {} lacks the label `{l}` it is grouped by", s["metric"]));
+                            failures.push(format!(
+                                "{what}: series {} lacks the label `{l}` it is grouped by",
+                                s["metric"]
+                            ));
                             break;
                         }
                     }
@@ -532,7 +567,9 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
         let what = format!("{kind} {}", rule.name);
         match loaded.iter().find(|r| r["name"] == rule.name.as_str()) {
             None => failures.push(format!("{what}: not loaded by Prometheus")),
-            Some(r) if r["health"] != "ok" => failures.push(format!("{what}: health {} ({})", r["health"], r["lastError"])),
+            Some(r) if r["health"] != "ok" => {
+                failures.push(format!("{what}: health {} ({})", r["health"], r["lastError"]))
+            }
             Some(_) => {}
         }
         let ast = check_names(&what, &rule.expr, &mut failures);
@@ -541,13 +578,16 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
     }
 
     // The limiter-degraded alert sees instance b, and only b.
-    let pending = wait_for(Duration::from_secs(30), "PatientgenRateLimiterDegraded to be pending for b", || {
-        let v = get_json(&format!("{}/api/v1/alerts", prom.url));
-        let alerts: Vec<Value> = v["data"]["alerts"].as_array()?.clone();
-        let ours: Vec<Value> =
-            alerts.into_iter().filter(|a| a["labels"]["alertname"] == "PatientgenRateLimiterDegraded").collect();
-        ours.iter().any(|a| a["labels"]["instance"] == b.addr.as_str()).then_some(ours)
-    });
+    let pending =
+        wait_for(Duration::from_secs(30), "PatientgenRateLimiterDegraded to be pending for b", || {
+            let v = get_json(&format!("{}/api/v1/alerts", prom.url));
+            let alerts: Vec<Value> = v["data"]["alerts"].as_array()?.clone();
+            let ours: Vec<Value> = alerts
+                .into_iter()
+                .filter(|a| a["labels"]["alertname"] == "PatientgenRateLimiterDegraded")
+                .collect();
+            ours.iter().any(|a| a["labels"]["instance"] == b.addr.as_str()).then_some(ours)
+        });
     let healthy = a.addr.as_str();
     assert!(
         pending.iter().all(|alert| alert["labels"]["instance"] != healthy),
