@@ -7,6 +7,7 @@
 mod common;
 mod compose;
 mod docker;
+mod docs;
 mod grafana;
 mod kubernetes;
 mod prometheus;

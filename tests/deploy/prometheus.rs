@@ -473,10 +473,20 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
     });
 
     // What the server exports (after the workload) and which labels each metric has.
+    let mut failures_docs = Vec::new();
     let mut exported = BTreeSet::new();
     for s in [&a, &b] {
         let text = client().get(format!("{}/metrics", s.url)).send().expect("metrics").text().expect("text");
         exported.extend(exposition_names(&text));
+    }
+    // Every exported metric is documented in the metrics reference.
+    let ops = read("docs/OPERATIONS.md");
+    for name in &exported {
+        let base = ["_bucket", "_sum", "_count"].iter().find_map(|s| name.strip_suffix(s)).unwrap_or(name);
+        if !ops.contains(&format!("`{base}`")) && !ops.contains(&format!("`{name}`")) {
+            failures_docs
+                .push(format!("metric `{name}` is exported but not documented in docs/OPERATIONS.md"));
+        }
     }
     let series = |name: &str| -> Vec<Value> {
         prom.query(&format!("{{__name__=\"{name}\", job=\"patientgen\"}}")).unwrap_or_default()
@@ -484,7 +494,7 @@ fn every_panel_and_rule_evaluates_on_a_live_prometheus() {
     let all_rules = rules();
     let recorded: BTreeSet<String> = all_rules.iter().filter(|r| !r.alert).map(|r| r.name.clone()).collect();
 
-    let mut failures = Vec::new();
+    let mut failures = failures_docs;
     // Names and label matchers of an expression refer to what exists.
     let check_names = |what: &str, expr: &str, failures: &mut Vec<String>| -> Option<Expr> {
         let ast = match parser::parse(expr) {
