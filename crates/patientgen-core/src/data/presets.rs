@@ -2,11 +2,21 @@
 
 use super::nations::NationTable;
 use super::{DataError, parse};
-use crate::scenario::{FacilityConfig, FrontConfig, NationalityShare, ScenarioConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const FILE: &str = "data/presets.json";
+
+/// One nationality of a front: an ISO 3166-1 alpha-3 code and its percentage
+/// (0–100) of the front's casualties. Presets and scenario configurations share it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NationalityShare {
+    /// ISO 3166-1 alpha-3 code.
+    pub nationality_code: String,
+    /// Percentage (0–100).
+    pub percentage: f64,
+}
 
 /// A front of a preset.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,57 +138,5 @@ impl PresetCatalog {
     /// A preset by id.
     pub fn get(&self, id: &str) -> Option<&Preset> {
         self.presets.iter().find(|p| p.id == id)
-    }
-
-    /// The preset's generation configuration (upstream's `generation_config`,
-    /// plus the temporal settings so that it runs as described).
-    pub fn config_for(&self, preset: &Preset) -> ScenarioConfig {
-        ScenarioConfig {
-            name: Some(preset.name.clone()),
-            description: Some(preset.description.clone()),
-            total_patients: Some(preset.total_patients.into()),
-            days_of_fighting: Some(preset.duration_days.into()),
-            duration_days: Some(preset.duration_days.into()),
-            base_date: Some(preset.scenario.base_date.clone()),
-            injury_distribution: Some(preset.injury_distribution.clone()),
-            front_configs: Some(
-                preset
-                    .fronts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| FrontConfig {
-                        id: format!("front_{i}"),
-                        name: f.name.clone(),
-                        nationality_distribution: f.nationality_distribution.clone(),
-                        casualty_rate: Some(f.casualty_rate),
-                    })
-                    .collect(),
-            ),
-            facility_configs: Some(
-                self.facility_defaults
-                    .iter()
-                    .map(|f| FacilityConfig {
-                        id: f.id.clone(),
-                        name: f.name.clone(),
-                        description: None,
-                        capacity: None,
-                        kia_rate: f.kia_rate,
-                        rtd_rate: f.rtd_rate,
-                        role: None,
-                        front_id: None,
-                    })
-                    .collect(),
-            ),
-            warfare_types: Some(preset.scenario.warfare_types.clone()),
-            warfare_type: Some(preset.warfare_type.clone()),
-            intensity: Some(preset.scenario.intensity.clone()),
-            tempo: Some(preset.scenario.tempo.clone()),
-            special_events: Some(preset.scenario.special_events.clone()),
-            environmental_conditions: Some(preset.scenario.environmental_conditions.clone()),
-            triage_override: preset.triage_override.clone(),
-            preset_id: Some(preset.id.clone()),
-            preset_name: Some(preset.name.clone()),
-            ..ScenarioConfig::default()
-        }
     }
 }

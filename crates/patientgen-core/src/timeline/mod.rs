@@ -14,7 +14,7 @@
 
 mod patterns;
 
-use crate::alloc::{Urn, largest_remainder};
+use crate::apportion::{Urn, largest_remainder};
 use crate::data::{Catalog, NationId};
 use crate::model::{InjuryType, SpecialEvent, WarfareType};
 use crate::rng::{Domain, Rng};

@@ -26,7 +26,7 @@ pub async fn resolve_scenario(
     configuration: Option<&Value>,
     total_patients: Option<i64>,
 ) -> Result<(ScenarioConfig, Scenario), ApiError> {
-    let mut config = match (configuration_id, configuration) {
+    let config = match (configuration_id, configuration) {
         (Some(id), None) => {
             let record = state
                 .store
@@ -41,19 +41,13 @@ pub async fn resolve_scenario(
             return Err(ApiError::unprocessable("Either configuration_id or configuration must be provided"));
         }
     };
-    if let Some(n) = total_patients {
-        config.total_patients = Some(n.into());
-        config.count = None;
-    }
     let options =
         ValidationOptions { max_patients: state.config.max_patients_per_job, fallback_seed: rand::random() };
-    let scenario = config.validate(catalog(), options).map_err(|e| {
+    config.with_overrides(total_patients, None).into_validated(catalog(), options).map_err(|e| {
         let parts: Vec<String> =
             e.0.iter().map(|f| format!("configuration -> {}: {}", f.field, f.message)).collect();
         ApiError::unprocessable(parts.join("; "))
-    })?;
-    config.seed = Some(scenario.seed);
-    Ok((config, scenario))
+    })
 }
 
 /// Starts a generation job.

@@ -62,7 +62,8 @@ pub async fn get(caller: Caller, Path(preset_id): Path<String>) -> Result<Json<P
     if let Some(obj) = preset_json.as_object_mut() {
         obj.remove("scenario");
     }
-    let mut config: Value = serde_json::to_value(cat.config_for(preset)).unwrap_or_default();
+    let mut config: Value =
+        serde_json::to_value(patientgen_core::ScenarioConfig::from_preset(cat, preset)).unwrap_or_default();
     if let Some(obj) = config.as_object_mut() {
         obj.insert("output_formats".into(), json!(["json"]));
     }

@@ -26,22 +26,15 @@ enum Destination {
 }
 
 pub fn run(args: GenerateArgs) -> CliResult {
-    let mut config: ScenarioConfig = match (&args.scenario, &args.preset) {
+    let config: ScenarioConfig = match (&args.scenario, &args.preset) {
         (Some(file), _) => scenario_input::from_file(file)?,
         (None, preset) => scenario_input::from_preset(preset.as_deref().unwrap_or("default"))?,
     };
-    if let Some(n) = args.patients {
-        config.total_patients = Some(n.into());
-        config.count = None;
-    }
-    if let Some(seed) = args.seed {
-        config.seed = Some(seed);
-    }
     let fallback_seed: u64 = rand::random();
-    let scenario = config
-        .validate(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
+    let (config, scenario) = config
+        .with_overrides(args.patients.map(i64::from), args.seed)
+        .into_validated(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
-    config.seed = Some(scenario.seed);
 
     let zip = args.formats.contains(&FormatArg::Zip);
     let mut formats: Vec<Format> = args
