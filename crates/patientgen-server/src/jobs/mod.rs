@@ -40,21 +40,12 @@ impl JobOptions {
     pub fn formats(&self) -> Vec<Format> {
         self.output_formats.iter().filter_map(|f| f.parse().ok()).collect()
     }
-
-    /// `.gz`, `.enc`, `.gz.enc` or nothing.
-    pub fn suffix(&self) -> &'static str {
-        match (self.use_compression, self.use_encryption) {
-            (false, false) => "",
-            (true, false) => ".gz",
-            (false, true) => ".enc",
-            (true, true) => ".gz.enc",
-        }
-    }
 }
 
 /// The files a job produces (inside its ZIP).
 pub fn output_file_names(options: &JobOptions) -> Vec<String> {
-    options.formats().iter().map(|f| format!("{}{}", f.file_name(), options.suffix())).collect()
+    let suffix = patientgen_output::sink::layer_suffix(options.use_compression, options.use_encryption);
+    options.formats().iter().map(|f| format!("{}{suffix}", f.file_name())).collect()
 }
 
 /// The validated scenario of a stored job (its seed included).

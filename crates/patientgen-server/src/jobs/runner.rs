@@ -5,17 +5,16 @@
 use super::{JobOptions, job_scenario};
 use crate::state::AppState;
 use chrono::Utc;
-use patientgen_core::Generator;
 use patientgen_core::time::UtcSeconds;
 use patientgen_crypto::DerivedKey;
-use patientgen_output::encode::{EncodeOptions, encoder_for};
-use patientgen_output::package::{Manifest, ManifestCounts, ManifestFile, write_zip};
-use patientgen_output::pipeline::{GenerateOptions, generate};
-use patientgen_output::sink::{HashingWriter, Layered, Layers};
+use patientgen_output::encode::EncodeOptions;
+use patientgen_output::package::{ManifestCounts, PackageRequest, write_package};
+use patientgen_output::pipeline::GenerateOptions;
+use patientgen_output::sink::{Encryption, HashingWriter, Layers};
 use patientgen_output::{Format, JsonEnvelope, Metadata, OutputError};
 use patientgen_storage::{JobFile, JobRecord, JobStatus, Progress};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -225,57 +224,32 @@ fn build_blocking(
     let io = |e: std::io::Error| format!("I/O error: {e}");
     let _ = std::fs::remove_dir_all(scratch);
     std::fs::create_dir_all(scratch).map_err(io)?;
+    let config = patientgen_core::ScenarioConfig::from_value(job.scenario.0.clone())
+        .map_err(|e| format!("Invalid scenario: {e}"))?;
     let formats = options.formats();
-    let layers = Layers { gzip: options.use_compression, password: None, iterations: 0, derived_key: key };
-    let generated_at = UtcSeconds(job.created_at.timestamp());
-    let meta = Metadata::new(scenario, generated_at);
-    let encoders: Vec<_> = formats
-        .iter()
-        .map(|f| encoder_for(*f, scenario.seed, EncodeOptions { json_envelope: JsonEnvelope::Array }))
-        .collect();
-    let names: Vec<String> = super::output_file_names(options);
-    let mut sinks = Vec::new();
-    for name in &names {
-        let file = File::create(scratch.join(name)).map_err(io)?;
-        let sink = Layered::new(HashingWriter::new(BufWriter::with_capacity(64 << 10, file)), &layers)
-            .map_err(|e| format!("Encryption error: {e}"))?;
-        sinks.push(sink);
-    }
+    let layers = Layers { gzip: options.use_compression, encryption: key.map(Encryption::Key) };
+    let meta = Metadata::new(scenario, UtcSeconds(job.created_at.timestamp()));
     let progress = |n: u64| control.done.store(n, Ordering::Relaxed);
-    let generator = Generator::new(scenario);
-    let summary = {
-        let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
-        let opts = GenerateOptions { threads, cancel: Some(&control.stop), progress: Some(&progress) };
-        match generate(&generator, &meta, &encoders, &mut refs, &opts) {
-            Ok(s) => s,
-            Err(OutputError::Cancelled) => return Err("cancelled".into()),
-            Err(e) => return Err(format!("Generation failed: {e}")),
-        }
+    let request = PackageRequest {
+        scenario,
+        config: &config,
+        meta: &meta,
+        formats: &formats,
+        encode: EncodeOptions { json_envelope: JsonEnvelope::Array },
+        file_layers: &layers,
+        staging: scratch,
+        generate: &GenerateOptions { threads, cancel: Some(&control.stop), progress: Some(&progress) },
     };
-    let mut entries = Vec::new();
-    for ((sink, name), format) in sinks.into_iter().zip(&names).zip(&formats) {
-        // Finishing the counting layer flushes the buffered file under it.
-        let (_, bytes, sha256) = sink.finish().map_err(io)?.finish().map_err(io)?;
-        entries.push(ManifestFile {
-            name: name.clone(),
-            format: format.as_str().to_string(),
-            bytes,
-            sha256,
-            compressed: options.use_compression,
-            encrypted: options.use_encryption,
-        });
-    }
-    let summary = summary.build();
-    let counts = ManifestCounts::from_summary(&summary);
-    let manifest = Manifest::new(&meta, job.scenario.0.clone(), counts.clone(), entries.clone());
     let zip_path = scratch.join("patients.zip");
-    let readers: Vec<(ManifestFile, File)> = entries
-        .iter()
-        .map(|m| File::open(scratch.join(&m.name)).map(|f| (m.clone(), f)))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
     let zip_file = HashingWriter::new(BufWriter::new(File::create(&zip_path).map_err(io)?));
-    let zip_file = write_zip(zip_file, readers, &manifest).map_err(|e| format!("Packaging failed: {e}"))?;
+    let (zip_file, package) = match write_package(&request, zip_file) {
+        Ok(written) => written,
+        Err(OutputError::Cancelled) => return Err("cancelled".into()),
+        Err(OutputError::Io(e)) => return Err(io(e)),
+        Err(OutputError::Crypto(e)) => return Err(format!("Encryption error: {e}")),
+        Err(e @ OutputError::Zip(_)) => return Err(format!("Packaging failed: {e}")),
+        Err(e) => return Err(format!("Generation failed: {e}")),
+    };
     let (_, zip_bytes, zip_sha) = zip_file.finish().map_err(io)?;
     let mut files = vec![(
         JobFile {
@@ -289,19 +263,21 @@ fn build_blocking(
         zip_path,
     )];
     // Plain JSON is also kept on its own for `?format=json`.
-    if let Some(json) = entries.iter().find(|m| m.name == "patients.json") {
+    if let Some(json) = package.files.iter().find(|f| f.entry.name == "patients.json") {
         files.push((
             JobFile {
                 job_id: job.job_id.clone(),
-                name: json.name.clone(),
+                name: json.entry.name.clone(),
                 format: "json".into(),
-                bytes: json.bytes as i64,
-                sha256: json.sha256.clone(),
+                bytes: json.entry.bytes as i64,
+                sha256: json.entry.sha256.clone(),
                 content_type: Format::Json.content_type().into(),
             },
-            scratch.join(&json.name),
+            json.path.clone(),
         ));
     }
+    let summary = package.summary;
+    let counts = ManifestCounts::from_summary(&summary);
     let patients = summary.total_patients as i64;
     let mut summary_json = serde_json::to_value(counts).unwrap_or_default();
     if let Some(obj) = summary_json.as_object_mut() {
