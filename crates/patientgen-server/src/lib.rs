@@ -1,12 +1,12 @@
 //! patientgen-server: the HTTP service — upstream's API v1 on axum, jobs in the
 //! database with a worker pool per instance, API keys, OpenAPI and metrics.
 
+pub mod admission;
 pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod gate;
 pub mod jobs;
 pub mod keycache;
 pub mod limits;
@@ -19,8 +19,9 @@ pub mod usage;
 pub use config::ServerConfig;
 pub use state::AppState;
 
+use chrono::{DateTime, Utc};
 use clock::Clock;
-use patientgen_storage::{KeyLimits, StorageError, Store};
+use patientgen_storage::{KeyLimits, KeySettings, Scope, Scopes, StorageError, Store};
 use std::sync::Arc;
 
 /// Errors starting the service.
@@ -52,7 +53,7 @@ pub async fn build_state_with_clock(
             .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
     let store = Store::connect(config.database_url.as_deref(), &config.data_dir, &config.pool).await?;
     store.migrate().await?;
-    ensure_bootstrap_keys(&store, &config).await?;
+    ensure_bootstrap_keys(&store, &config, clock.now()).await?;
     let state = AppState::new(config, store, metrics::install(), limiter, clock);
     state.keys.observe_revision(state.store.key_revision().await?);
     Ok(state)
@@ -60,7 +61,11 @@ pub async fn build_state_with_clock(
 
 /// The admin key from `PATIENTGEN_ADMIN_KEY`, upstream's `API_KEY`, and the demo
 /// key when enabled — stored hashed, created once.
-pub async fn ensure_bootstrap_keys(store: &Store, config: &ServerConfig) -> Result<(), StorageError> {
+pub async fn ensure_bootstrap_keys(
+    store: &Store,
+    config: &ServerConfig,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
     let admin_limits = KeyLimits {
         max_patients_per_request: i32::try_from(config.max_patients_per_job).unwrap_or(i32::MAX),
         max_requests_per_minute: 6000,
@@ -72,29 +77,29 @@ pub async fn ensure_bootstrap_keys(store: &Store, config: &ServerConfig) -> Resu
         [(&config.admin_key, "Bootstrap admin key"), (&config.legacy_api_key, "Legacy API_KEY (imported)")]
     {
         if let Some(k) = key.as_deref().filter(|k| !k.is_empty()) {
-            auth::ensure_key(
-                store,
-                k,
-                name,
-                "admin,generate,read",
-                admin_limits,
-                false,
-                serde_json::json!({"bootstrap": true}),
-            )
-            .await?;
+            let settings = KeySettings {
+                name: name.to_string(),
+                email: None,
+                is_demo: false,
+                scopes: Scopes::new([Scope::Admin, Scope::Generate, Scope::Read]),
+                limits: admin_limits,
+                expires_at: None,
+                metadata: serde_json::json!({"bootstrap": true}),
+            };
+            store.ensure_key(k, settings, now).await?;
         }
     }
     if config.demo_key {
-        auth::ensure_key(
-            store,
-            config::DEMO_KEY,
-            "Public Demo Key",
-            "generate,read",
-            KeyLimits::demo(),
-            true,
-            serde_json::json!({"auto_created": true, "public_demo": true}),
-        )
-        .await?;
+        let settings = KeySettings {
+            name: "Public Demo Key".to_string(),
+            email: None,
+            is_demo: true,
+            scopes: Scopes::new([Scope::Generate, Scope::Read]),
+            limits: KeyLimits::demo(),
+            expires_at: None,
+            metadata: serde_json::json!({"auto_created": true, "public_demo": true}),
+        };
+        store.ensure_key(config::DEMO_KEY, settings, now).await?;
     }
     Ok(())
 }

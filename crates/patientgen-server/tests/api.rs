@@ -199,7 +199,7 @@ async fn authentication_and_scopes() {
     let record = s
         .state
         .store
-        .find_key_by_hash(&patientgen_server::auth::hash_key(&k))
+        .find_key_by_hash(&patientgen_storage::keys::hash_key(&k))
         .await
         .expect("q")
         .expect("key");

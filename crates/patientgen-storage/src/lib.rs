@@ -10,7 +10,7 @@
 mod artifacts;
 mod configurations;
 mod jobs;
-mod keys;
+pub mod keys;
 mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
@@ -18,7 +18,9 @@ pub mod testing;
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
 pub use jobs::{Claimed, JobFile, JobRecord, JobStatus, NewJob, Progress};
-pub use keys::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
+pub use keys::{
+    ApiKeyRecord, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
+};
 pub use store::{Backend, PoolSettings, Store};
 
 /// Storage errors.

@@ -48,7 +48,7 @@ async fn keys_are_found_by_hash_only() {
             name: "Exercise Alpha".into(),
             email: Some("ops@example.org".into()),
             is_demo: false,
-            scopes: "generate,read".into(),
+            scopes: Scopes::new([Scope::Generate, Scope::Read]),
             limits: KeyLimits::default(),
             expires_at: None,
             metadata: serde_json::json!({}),
@@ -92,6 +92,43 @@ async fn keys_are_found_by_hash_only() {
 }
 
 #[tokio::test]
+async fn keys_are_made_bootstrapped_imported_and_rotated_in_one_place() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        let settings = KeySettings {
+            name: "Bootstrap".into(),
+            email: None,
+            is_demo: false,
+            scopes: Scopes::parse("admin,generate,read").expect("scopes"),
+            limits: KeyLimits::default(),
+            expires_at: None,
+            metadata: serde_json::json!({"bootstrap": true}),
+        };
+        let first = store.ensure_key("boot-key-0001", settings.clone(), now).await.expect("ensure");
+        let again = store.ensure_key("boot-key-0001", settings.clone(), now).await.expect("ensure again");
+        assert_eq!(first.id, again.id, "an existing key is kept");
+        assert_eq!(first.key_hash, keys::hash_key("boot-key-0001"));
+        assert_eq!(first.scopes.to_string(), "admin,generate,read");
+
+        assert!(matches!(NewApiKey::import("short", settings.clone()), Err(KeyError::BadLength)));
+        let forged = format!("{}x", keys::generate_key(keys::KeyKind::Live).expect("random"));
+        assert!(matches!(NewApiKey::import(&forged, settings.clone()), Err(KeyError::BadChecksum)));
+        let imported = NewApiKey::import("upstream-key-1234", settings.clone()).expect("import");
+        assert_eq!(imported.metadata, serde_json::json!({"imported": true}));
+
+        let (new, plaintext) =
+            store.rotate_key(&first, None, now + Duration::hours(1), now).await.expect("rotate");
+        assert!(keys::checksum_valid(&plaintext) && plaintext.starts_with("sk_live_"));
+        assert_eq!((new.name.as_str(), &new.scopes), ("Bootstrap (Rotated)", &first.scopes));
+        assert_eq!(new.key_metadata, serde_json::json!({"rotated_from": first.id}));
+        let old = store.get_key(&first.id).await.expect("get").expect("exists");
+        assert_eq!(old.replaced_by.as_deref(), Some(new.id.as_str()));
+        assert!(old.expires_at.is_some_and(|e| e > now));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn key_changes_bump_the_revision_but_usage_does_not() {
     each_backend(async |store| {
         let now = Utc::now();
@@ -102,7 +139,7 @@ async fn key_changes_bump_the_revision_but_usage_does_not() {
             name: "Revision".into(),
             email: None,
             is_demo: false,
-            scopes: "read".into(),
+            scopes: Scopes::new([Scope::Read]),
             limits: KeyLimits::default(),
             expires_at: None,
             metadata: serde_json::json!({}),

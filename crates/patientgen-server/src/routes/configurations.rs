@@ -12,6 +12,7 @@ use chrono::Utc;
 use patientgen_core::ScenarioConfig;
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
+use patientgen_storage::Scope;
 use patientgen_storage::{ConfigurationRecord, NewConfiguration};
 use serde_json::{Map, Value};
 
@@ -116,10 +117,10 @@ pub async fn create(
     caller: Caller,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<(StatusCode, Json<ConfigurationResponse>), ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let c = check(&state, &caller, &t).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let record = state.store.insert_configuration(&id, Some(&caller.key.id), &c, Utc::now()).await?;
+    let record = state.store.insert_configuration(&id, Some(caller.key_id()), &c, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(response(record))))
 }
 
@@ -131,7 +132,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ConfigurationResponse>>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let rows = state.store.list_configurations(caller.owner_filter(), 100).await?;
     Ok(Json(rows.into_iter().map(response).collect()))
 }
@@ -146,7 +147,7 @@ pub async fn get(
     caller: Caller,
     Path(config_id): Path<String>,
 ) -> Result<Json<ConfigurationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let r = state
         .store
         .get_configuration(&config_id, caller.owner_filter())
@@ -166,7 +167,7 @@ pub async fn update(
     Path(config_id): Path<String>,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<Json<ConfigurationResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     if state.store.get_configuration(&config_id, caller.owner_filter()).await?.is_none() {
         return Err(not_found(&config_id));
     }
@@ -192,7 +193,7 @@ pub async fn delete(
     caller: Caller,
     Path(config_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     if state.store.delete_configuration(&config_id, caller.owner_filter()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -209,7 +210,7 @@ pub async fn validate(
     caller: Caller,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<Json<ValidationResult>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     if t.total_patients <= 0 {
         return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
     }

@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use patientgen_storage::JobStatus;
+use patientgen_storage::Scope;
 use serde::Deserialize;
 
 /// `?format=json`.
@@ -43,7 +44,7 @@ pub async fn download(
     Path(job_id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = visible_job(&state, &caller, &job_id).await?;
     if job.job_status() != JobStatus::Completed {
         return Err(ApiError::bad_request(format!(

@@ -16,6 +16,7 @@ use patientgen_core::scenario::ValidationOptions;
 use patientgen_core::{Scenario, ScenarioConfig};
 use patientgen_output::Format;
 use patientgen_storage::NewJob;
+use patientgen_storage::Scope;
 use serde_json::{Map, Value};
 
 /// Resolves and validates the scenario of a request body (inline or saved).
@@ -64,7 +65,7 @@ pub async fn create(
     caller: Caller,
     JsonBody(req): JsonBody<GenerationRequest>,
 ) -> Result<(StatusCode, Json<GenerationResponse>), ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let configuration = req.configuration.as_ref().filter(|v| v.as_object().is_none_or(|o| !o.is_empty()));
     if let Some(v) = configuration
         && !v.is_object()
@@ -141,7 +142,7 @@ pub async fn create(
 
     let (config, scenario) =
         resolve_scenario(&state, &caller, configuration_id, configuration, req.total_patients).await?;
-    let admitted = crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?;
+    let admitted = crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?;
 
     let encryption_key = match password {
         None => None,
@@ -188,7 +189,7 @@ pub async fn create(
     let job_id = uuid::Uuid::new_v4().to_string();
     let job = NewJob {
         job_id: job_id.clone(),
-        owner_key_id: Some(caller.key.id.clone()),
+        owner_key_id: Some(caller.key_id().to_string()),
         config: Value::Object(echo),
         scenario: serde_json::to_value(&config).unwrap_or_default(),
         options: serde_json::to_value(&options).unwrap_or_default(),

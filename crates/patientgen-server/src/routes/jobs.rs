@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use patientgen_core::Generator;
+use patientgen_storage::Scope;
 use patientgen_storage::{JobFile, JobRecord, JobStatus};
 use serde::Deserialize;
 use std::time::Duration;
@@ -87,7 +88,7 @@ pub async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<
     responses((status = 200, description = "Jobs", body = Vec<JobResponse>), (status = 401, description = "No or bad key", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<JobResponse>>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let jobs = state.store.list_jobs_with_files(caller.owner_filter(), 1000).await?;
     Ok(Json(jobs.iter().map(|(job, files)| job_response(job, files)).collect()))
 }
@@ -102,7 +103,7 @@ pub async fn get(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = visible_job(&state, &caller, &job_id).await?;
     let files = if job.job_status() == JobStatus::Completed {
         state.store.job_files(&job.job_id).await?
@@ -174,7 +175,7 @@ pub async fn results(
     Path(job_id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     if page < 1 {
@@ -228,7 +229,7 @@ pub async fn cancel(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let job = visible_job(&state, &caller, &job_id).await?;
     if job.job_status().is_terminal() {
         return Err(ApiError::bad_request(format!("Cannot cancel job {job_id} with status {}", job.status)));
@@ -257,7 +258,7 @@ pub async fn delete(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     // A running job's worker finds its row gone at the next heartbeat and stops.
     if !state.store.delete_job(&job_id, caller.owner_filter()).await? {
         return Err(not_found(&job_id));

@@ -139,7 +139,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: middleware::Next| {
             timeout_unless_streaming(timeout, req, next)
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::gate::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::admission::admit_request))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(crate::metrics::track))

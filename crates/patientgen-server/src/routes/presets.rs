@@ -6,6 +6,7 @@ use crate::models::{CategoryEntry, CategoryList, ErrorResponse, PresetDetail, Pr
 use axum::Json;
 use axum::extract::{Path, Query};
 use patientgen_core::data::catalog;
+use patientgen_storage::Scope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -23,7 +24,7 @@ pub struct PresetFilter {
     responses((status = 200, description = "Presets", body = PresetList), (status = 401, description = "No or bad key", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn list(caller: Caller, Query(filter): Query<PresetFilter>) -> Result<Json<PresetList>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let presets: Vec<PresetSummary> = cat
         .presets
@@ -54,7 +55,7 @@ pub async fn list(caller: Caller, Query(filter): Query<PresetFilter>) -> Result<
     responses((status = 200, description = "Preset", body = PresetDetail), (status = 404, description = "Unknown preset", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn get(caller: Caller, Path(preset_id): Path<String>) -> Result<Json<PresetDetail>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let preset =
         cat.get(&preset_id).ok_or_else(|| ApiError::not_found(format!("Preset '{preset_id}' not found")))?;
@@ -75,7 +76,7 @@ pub async fn get(caller: Caller, Path(preset_id): Path<String>) -> Result<Json<P
     responses((status = 200, description = "Categories", body = CategoryList)),
     security(("api_key" = [])))]
 pub async fn categories(caller: Caller) -> Result<Json<CategoryList>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let categories: Vec<CategoryEntry> = cat
         .categories

@@ -17,6 +17,7 @@ use patientgen_core::{Generator, Patient, Scenario};
 use patientgen_output::encode::{EncodeOptions, Encoder, encoder_for, write_patient};
 use patientgen_output::pipeline::{GenerateOptions, generate};
 use patientgen_output::{Format, Metadata, OutputError};
+use patientgen_storage::Scope;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Write;
@@ -174,7 +175,7 @@ pub async fn stream_saved(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
     let id = q
         .configuration_id
@@ -184,7 +185,7 @@ pub async fn stream_saved(
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
     let (_, scenario) = resolve_scenario(&state, &caller, Some(id), None, q.count).await?;
-    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
+    crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }
 
@@ -203,7 +204,7 @@ pub async fn stream_inline(
     Query(q): Query<StreamQuery>,
     crate::extract::JsonBody(body): crate::extract::JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
     let mut config = body.get("configuration").cloned().unwrap_or(body);
     if !config.is_object() {
@@ -220,6 +221,6 @@ pub async fn stream_inline(
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
     let (_, scenario) = resolve_scenario(&state, &caller, None, Some(&config), count).await?;
-    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
+    crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }

@@ -9,6 +9,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use patientgen_core::model::Role;
+use patientgen_storage::Scope;
 use patientgen_storage::{JobRecord, JobStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -115,7 +116,7 @@ pub async fn dashboard_data(
     caller: Caller,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = chosen_job(&state, &caller, q.job_id.as_deref()).await?;
     let completed = state.store.count_completed_jobs(caller.owner_filter()).await?;
     Ok(Json(match job {
@@ -146,7 +147,7 @@ pub async fn patient_detail(
     Path(patient_id): Path<String>,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let missing =
         || ApiError::not_found(format!("Patient {patient_id} not found. Ensure job_id is provided."));
     let job_id = q.job_id.as_deref().ok_or_else(missing)?;
@@ -173,7 +174,7 @@ pub async fn sample_patients(
     caller: Caller,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let limit = q.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::unprocessable("query -> limit: Input should be between 1 and 100"));

@@ -1,15 +1,11 @@
-//! `patientgen serve` and `patientgen migrate`.
+//! `patientgen serve`.
 
-use crate::cli::{DatabaseArgs, LogFormat, ServeArgs};
+use super::db::runtime;
+use crate::cli::{LogFormat, ServeArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::outln;
 use patientgen_server::ServerConfig;
-use patientgen_storage::{PoolSettings, Store};
+use patientgen_storage::PoolSettings;
 use std::time::Duration;
-
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))
-}
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -78,32 +74,4 @@ pub fn run(args: ServeArgs) -> CliResult {
         config.instance_id = id;
     }
     runtime()?.block_on(patientgen_server::serve(config)).map_err(|e| CliError::Runtime(e.into()))
-}
-
-/// Opens the database the service uses.
-pub async fn open_store(db: &DatabaseArgs) -> CliResult<Store> {
-    let store = Store::connect(
-        db.database_url.as_deref(),
-        &db.data_dir,
-        &PoolSettings { max_connections: 2, ..Default::default() },
-    )
-    .await
-    .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot open the database: {e}")))?;
-    store.migrate().await.map_err(|e| CliError::Runtime(anyhow::anyhow!("migrations failed: {e}")))?;
-    Ok(store)
-}
-
-pub fn migrate(args: DatabaseArgs) -> CliResult {
-    runtime()?.block_on(async {
-        let store = open_store(&args).await?;
-        let applied = store.applied_migrations().await.map_err(|e| CliError::Runtime(e.into()))?;
-        outln!(
-            "{} database is at migration {} ({} applied)",
-            store.kind(),
-            applied.last().copied().unwrap_or(0),
-            applied.len()
-        );
-        store.close().await;
-        Ok(())
-    })
 }

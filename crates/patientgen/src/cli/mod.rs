@@ -1,5 +1,7 @@
 //! Command-line interface definition.
 
+pub mod keys;
+
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use patientgen_output::Format;
@@ -36,7 +38,7 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Manage API keys in the service's database.
     #[command(subcommand)]
-    Keys(crate::commands::keys::KeysCommand),
+    Keys(keys::KeysCommand),
 }
 
 /// Which database to use (the same rules as `serve`).

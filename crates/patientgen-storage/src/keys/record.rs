@@ -1,0 +1,182 @@
+//! Stored keys and keys to store.
+
+use super::{Scope, Scopes};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct ApiKeyRecord {
+    /// UUID.
+    pub id: String,
+    /// SHA-256 of the key, hex.
+    #[serde(skip)]
+    pub key_hash: String,
+    /// First characters of the key, for display.
+    pub key_prefix: String,
+    /// Name.
+    pub name: String,
+    /// Contact.
+    pub email: Option<String>,
+    /// Active flag.
+    pub is_active: bool,
+    /// Demo key.
+    pub is_demo: bool,
+    /// What the key may do (stored as comma-separated names).
+    #[sqlx(try_from = "String")]
+    pub scopes: Scopes,
+    /// Patients per request.
+    pub max_patients_per_request: i32,
+    /// Requests per minute.
+    pub max_requests_per_minute: i32,
+    /// Requests per hour.
+    pub max_requests_per_hour: i32,
+    /// Requests per day (none = unlimited).
+    pub max_requests_per_day: Option<i32>,
+    /// Patients per day (none = unlimited).
+    pub max_patients_per_day: Option<i32>,
+    /// Requests made.
+    pub total_requests: i64,
+    /// Patients generated.
+    pub total_patients_generated: i64,
+    /// Requests today.
+    pub daily_requests: i64,
+    /// Patients today.
+    pub daily_patients: i64,
+    /// Last request.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Start of the current daily counters.
+    pub last_reset_at: DateTime<Utc>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The key that replaced this one (rotation).
+    pub replaced_by: Option<String>,
+    /// Free-form metadata: `bootstrap`, `imported`, `rotated_from`…
+    #[sqlx(json)]
+    pub key_metadata: serde_json::Value,
+}
+
+impl ApiKeyRecord {
+    /// Whether the key has a scope (`admin` implies every scope).
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.allows(scope)
+    }
+
+    /// Whether the key has expired at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|e| e <= now)
+    }
+
+    /// The key's limits.
+    pub fn limits(&self) -> KeyLimits {
+        KeyLimits {
+            max_patients_per_request: self.max_patients_per_request,
+            max_requests_per_minute: self.max_requests_per_minute,
+            max_requests_per_hour: self.max_requests_per_hour,
+            max_requests_per_day: self.max_requests_per_day,
+            max_patients_per_day: self.max_patients_per_day,
+        }
+    }
+}
+
+/// Limits of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyLimits {
+    /// Patients per request.
+    pub max_patients_per_request: i32,
+    /// Requests per minute.
+    pub max_requests_per_minute: i32,
+    /// Requests per hour.
+    pub max_requests_per_hour: i32,
+    /// Requests per day.
+    pub max_requests_per_day: Option<i32>,
+    /// Patients per day.
+    pub max_patients_per_day: Option<i32>,
+}
+
+impl Default for KeyLimits {
+    /// Upstream's defaults: 1000 patients/request, 60/min, 1000/h, unlimited per day.
+    fn default() -> Self {
+        Self {
+            max_patients_per_request: 1000,
+            max_requests_per_minute: 60,
+            max_requests_per_hour: 1000,
+            max_requests_per_day: None,
+            max_patients_per_day: None,
+        }
+    }
+}
+
+impl KeyLimits {
+    /// Upstream's demo limits: 50 patients/request, 10/min, 50/h, 100/day.
+    pub fn demo() -> Self {
+        Self {
+            max_patients_per_request: 50,
+            max_requests_per_minute: 10,
+            max_requests_per_hour: 50,
+            max_requests_per_day: Some(100),
+            max_patients_per_day: None,
+        }
+    }
+}
+
+/// A key to insert.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// UUID.
+    pub id: String,
+    /// SHA-256 hex of the key.
+    pub key_hash: String,
+    /// Display prefix.
+    pub key_prefix: String,
+    /// Name.
+    pub name: String,
+    /// Contact.
+    pub email: Option<String>,
+    /// Demo key.
+    pub is_demo: bool,
+    /// What the key may do.
+    pub scopes: Scopes,
+    /// Limits.
+    pub limits: KeyLimits,
+    /// Expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Metadata.
+    pub metadata: serde_json::Value,
+}
+
+/// Filters for listing keys.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    /// Only active keys.
+    pub active_only: bool,
+    /// Only demo keys.
+    pub demo_only: bool,
+    /// Substring of name or email.
+    pub search: Option<String>,
+    /// Maximum rows.
+    pub limit: i64,
+}
+
+/// Aggregate figures over keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KeyStats {
+    /// All keys.
+    pub total_keys: i64,
+    /// Active keys.
+    pub active_keys: i64,
+    /// Demo keys.
+    pub demo_keys: i64,
+    /// Non-demo keys.
+    pub live_keys: i64,
+    /// Keys used within the period.
+    pub recently_used_keys: i64,
+    /// Requests, all time.
+    pub total_requests_all_time: i64,
+    /// Patients, all time.
+    pub total_patients_all_time: i64,
+}
