@@ -51,3 +51,8 @@ impl Clock for ManualClock {
         self.0.lock().map_or_else(|_| Utc::now(), |t| *t)
     }
 }
+
+/// A time as upstream writes it: RFC 3339 with microseconds and `Z`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

@@ -5,14 +5,17 @@ pub mod admission;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod extract;
+pub mod job_request;
 pub mod jobs;
 pub mod keycache;
 pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod routes;
+pub mod scenario_source;
 pub mod state;
 pub mod usage;
 

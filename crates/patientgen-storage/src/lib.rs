@@ -17,7 +17,9 @@ pub mod testing;
 
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
-pub use jobs::{Claimed, JobFile, JobRecord, JobStatus, NewJob, Progress};
+pub use jobs::{
+    Claimed, JobFile, JobOptions, JobRecord, JobStatus, JobSummary, NewJob, Priority, Progress, UnknownStatus,
+};
 pub use keys::{
     ApiKeyRecord, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
 };

@@ -46,7 +46,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
     let job = visible_job(&state, &caller, &job_id).await?;
-    if job.job_status() != JobStatus::Completed {
+    if job.status != JobStatus::Completed {
         return Err(ApiError::bad_request(format!(
             "Job {job_id} is not completed yet. Current status: {}",
             job.status
@@ -68,8 +68,7 @@ pub async fn download(
     let response = if want_json {
         ([(header::CONTENT_TYPE, "application/json".to_string())], body).into_response()
     } else {
-        let options = crate::jobs::JobOptions::of(&job).ok();
-        let title = options.as_ref().map_or("", |o| o.name.as_str());
+        let title = job.options.name.as_str();
         (
             [
                 (header::CONTENT_TYPE, "application/zip".to_string()),
