@@ -19,7 +19,7 @@ pub mod scenario_source;
 pub mod state;
 pub mod usage;
 
-pub use config::ServerConfig;
+pub use config::{InvalidSetting, ServerConfig};
 pub use state::AppState;
 
 use chrono::{DateTime, Utc};
@@ -51,6 +51,7 @@ pub async fn build_state_with_clock(
     config: ServerConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, ServeError> {
+    config.validate().map_err(|e| ServeError::Config(e.to_string()))?;
     let limiter =
         limits::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
             .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
