@@ -35,17 +35,17 @@ pub struct ManifestFile {
 /// Counts recorded in a manifest.
 #[derive(Debug, Clone, Serialize)]
 pub struct ManifestCounts {
-    /// Patients.
+    /// Patients in the package.
     pub patients: u64,
-    /// By outcome.
+    /// Patients by outcome.
     pub outcomes: std::collections::BTreeMap<String, u64>,
-    /// By triage.
+    /// Patients by initial triage category.
     pub triage: std::collections::BTreeMap<String, u64>,
-    /// By injury type.
+    /// Patients by injury type.
     pub injury_types: std::collections::BTreeMap<String, u64>,
-    /// By nationality.
+    /// Patients by nationality (ISO alpha-3).
     pub nationalities: std::collections::BTreeMap<String, u64>,
-    /// By front.
+    /// Patients by front name.
     pub fronts: std::collections::BTreeMap<String, u64>,
 }
 
@@ -77,13 +77,13 @@ pub struct Manifest {
     pub generator_version: &'static str,
     /// Generation time (RFC 3339).
     pub generated_at: String,
-    /// Seed.
+    /// The seed: with `scenario`, reproduces the files exactly.
     pub seed: u64,
     /// The scenario configuration as given (with the seed filled in).
     pub scenario: serde_json::Value,
-    /// Counts.
+    /// Patients by outcome, triage, injury type, nationality and front.
     pub counts: ManifestCounts,
-    /// Files.
+    /// Every file in the archive but the manifest, in archive order.
     pub files: Vec<ManifestFile>,
 }
 

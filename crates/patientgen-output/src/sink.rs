@@ -77,7 +77,7 @@ pub enum Encryption {
     /// A key derived now from a password (PBKDF2-HMAC-SHA256 with this many
     /// iterations and a fresh salt per file): the CLI's `--encrypt`.
     Password {
-        /// The password.
+        /// The password (the CLI reads it from a prompt or an environment variable).
         password: String,
         /// PBKDF2 iterations.
         iterations: u32,
@@ -123,9 +123,9 @@ impl Layers {
 pub enum Layered<W: Write> {
     /// No layers.
     Plain(W),
-    /// Gzip.
+    /// Gzip only.
     Gzip(Box<flate2::write::GzEncoder<W>>),
-    /// Encryption.
+    /// Encryption only.
     Encrypted(Box<Encryptor<W>>),
     /// Gzip, then encryption.
     GzipEncrypted(Box<flate2::write::GzEncoder<Encryptor<W>>>),

@@ -11,7 +11,7 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The system clock.
+/// The operating system's clock: the service's time outside tests.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 

@@ -36,12 +36,12 @@ impl ApiError {
         Self { status, detail, headers: Box::default() }
     }
 
-    /// 400.
+    /// 400: a request the service will not do (e.g. more patients than the key allows).
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
-    /// 404.
+    /// 404, also for another key's jobs and templates.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
     }
@@ -58,7 +58,7 @@ impl ApiError {
             .with_header(HeaderName::from_static("x-key-status"), key_status)
     }
 
-    /// 403.
+    /// 403: the key lacks a scope.
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, detail)
     }

@@ -25,7 +25,7 @@ pub use keys::{
 };
 pub use store::{Backend, PoolSettings, Store};
 
-/// Storage errors.
+/// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database failed or is unreachable.

@@ -15,7 +15,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 /// Connection-pool settings (`DATABASE_POOL_*`).
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Maximum connections.
+    /// Most connections open at once.
     pub max_connections: u32,
     /// How long to wait for a free connection.
     pub acquire_timeout: Duration,
@@ -134,7 +134,7 @@ impl Store {
         }
     }
 
-    /// The pool.
+    /// The database pool, for the backend-specific statements.
     pub fn backend(&self) -> &Backend {
         &self.backend
     }

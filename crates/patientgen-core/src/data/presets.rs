@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 const FILE: &str = "data/presets.json";
 
-/// One nationality of a front: an ISO 3166-1 alpha-3 code and its percentage
-/// (0–100) of the front's casualties. Presets and scenario configurations share it.
+// Presets and scenario configurations share this type; its doc comment is the
+// OpenAPI description of the service's schemas.
+/// One nationality of a front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalityShare {
@@ -18,12 +19,12 @@ pub struct NationalityShare {
     pub percentage: f64,
 }
 
-/// A front of a preset.
+/// A front of a preset, as `presets.json` gives it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PresetFront {
-    /// Name.
+    /// Becomes the patients' `front`.
     pub name: String,
-    /// Nationalities.
+    /// Nationalities of its casualties, percentages summing to 100.
     pub nationality_distribution: Vec<NationalityShare>,
     /// Casualty share.
     pub casualty_rate: f64,
@@ -36,40 +37,40 @@ pub struct PresetScenario {
     pub base_date: String,
     /// Active warfare types.
     pub warfare_types: BTreeMap<String, bool>,
-    /// Intensity.
+    /// `low`, `medium`, `high` or `extreme`.
     pub intensity: String,
-    /// Tempo.
+    /// `sustained`, `escalating`, `surge`, `declining` or `intermittent`.
     pub tempo: String,
-    /// Special events.
+    /// Special events switched on or off by name.
     pub special_events: BTreeMap<String, bool>,
-    /// Environment.
+    /// Environmental conditions switched on or off by name.
     pub environmental_conditions: BTreeMap<String, bool>,
 }
 
-/// A preset.
+/// A ready-made scenario (upstream's preset shape, plus its temporal settings).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Preset {
-    /// Identifier.
+    /// Its id on the command line and in the API, e.g. `nato_article_5`.
     pub id: String,
-    /// Name.
+    /// Shown in listings; becomes the scenario name.
     pub name: String,
-    /// Description.
+    /// One or two sentences for listings.
     pub description: String,
     /// Category id.
     pub category: String,
     /// Difficulty id.
     pub difficulty: String,
-    /// Patients.
+    /// Patients it generates unless overridden.
     pub total_patients: u32,
-    /// Days.
+    /// Days of fighting.
     pub duration_days: u32,
     /// Main warfare type (upstream's field).
     pub warfare_type: String,
-    /// Fronts.
+    /// Fronts with their casualty shares and nationalities.
     pub fronts: Vec<PresetFront>,
     /// Injury mix.
     pub injury_distribution: BTreeMap<String, f64>,
-    /// Triage override.
+    /// Triage shares per injury type replacing the warfare tables' (rare).
     pub triage_override: Option<BTreeMap<String, BTreeMap<String, f64>>>,
     /// Temporal settings.
     pub scenario: PresetScenario,
@@ -78,7 +79,7 @@ pub struct Preset {
 /// A category or difficulty label.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Label {
-    /// Name.
+    /// Shown to users.
     pub name: String,
     /// Icon (categories).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,13 +92,13 @@ pub struct Label {
 /// A default facility configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FacilityDefault {
-    /// Id.
+    /// Facility id in the generation configuration, e.g. `Role1`.
     pub id: String,
-    /// Name.
+    /// Shown to users.
     pub name: String,
     /// Death rate.
     pub kia_rate: f64,
-    /// RTD rate.
+    /// Return-to-duty rate.
     pub rtd_rate: f64,
 }
 
@@ -106,9 +107,9 @@ pub struct FacilityDefault {
 pub struct PresetCatalog {
     /// Presets in display order.
     pub presets: Vec<Preset>,
-    /// Categories.
+    /// Category id → label and icon.
     pub categories: BTreeMap<String, Label>,
-    /// Difficulty levels.
+    /// Difficulty id → label and colour.
     pub difficulty_levels: BTreeMap<String, Label>,
     /// Facility configurations a preset's generation config carries.
     pub facility_defaults: Vec<FacilityDefault>,

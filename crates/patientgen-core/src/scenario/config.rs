@@ -63,7 +63,7 @@ pub struct ScenarioConfig {
     /// `major_offensive`, `ambush`, `mass_casualty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_events: Option<BTreeMap<String, bool>>,
-    /// Environmental conditions.
+    /// Environmental conditions (e.g. `night_operations`) switched on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environmental_conditions: Option<BTreeMap<String, bool>>,
     /// Triage shares per injury type, overriding the warfare tables.

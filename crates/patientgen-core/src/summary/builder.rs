@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The facts of one patient that a summary needs.
 #[derive(Debug, Clone, Copy)]
 pub struct PatientFacts<'s> {
-    /// Outcome.
+    /// How the journey ended.
     pub outcome: Outcome,
     /// Initial triage.
     pub triage: Triage,

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 /// Count and share.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Share {
-    /// Count.
+    /// Patients.
     pub count: u64,
     /// Share of the relevant population, 0–1.
     pub share: f64,
@@ -31,20 +31,20 @@ pub struct Share {
 pub struct Percentiles {
     /// Patients measured.
     pub count: u64,
-    /// Median.
+    /// 50th percentile (median).
     pub p50: f64,
     /// 90th percentile.
     pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
-    /// Maximum.
+    /// The longest.
     pub max: f64,
 }
 
 /// Figures a planner checks against published registries.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Calibration {
-    /// Battle injuries.
+    /// Patients with a battle injury.
     pub battle_injuries: u64,
     /// Share of battle injuries killed before reaching care.
     pub kia_share_of_battle_injuries: f64,
@@ -65,17 +65,17 @@ pub struct Calibration {
 /// A population summary.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
-    /// Patients.
+    /// Patients summarised.
     pub total_patients: u64,
-    /// By outcome.
+    /// Patients by outcome (`RTD`, `KIA`, `DOW`, `REMAINS_ROLE4`).
     pub outcomes: BTreeMap<String, Share>,
-    /// By triage.
+    /// Patients by initial triage category (`T1`…`T4`).
     pub triage: BTreeMap<String, Share>,
-    /// By injury type.
+    /// Patients by injury type (battle, non-battle, disease).
     pub injury_types: BTreeMap<String, Share>,
-    /// By nationality.
+    /// Patients by nationality (ISO alpha-3).
     pub nationalities: BTreeMap<String, Share>,
-    /// By front.
+    /// Patients by front name.
     pub fronts: BTreeMap<String, Share>,
     /// Patients who reached each facility.
     pub facilities_reached: BTreeMap<String, Share>,
@@ -96,10 +96,10 @@ pub struct Summary {
 /// Patients moving from one facility to the next one they reached.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Flow {
-    /// From.
+    /// The facility left (`POI`, `Role1`…).
     pub from: String,
-    /// To.
+    /// The next facility reached.
     pub to: String,
-    /// Patients.
+    /// Patients who made this move.
     pub count: u64,
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 /// A patient record as read back from a file (upstream's or ours).
 #[derive(Debug, Deserialize)]
 pub struct PatientView<'a> {
-    /// Triage.
+    /// Initial triage category.
     #[serde(borrow, default)]
     pub triage_category: Option<&'a str>,
     /// Our outcome.
@@ -20,16 +20,16 @@ pub struct PatientView<'a> {
     /// Injury category.
     #[serde(borrow, default)]
     pub injury_type: Option<&'a str>,
-    /// Nationality.
+    /// ISO alpha-3 (upstream's records too).
     #[serde(borrow, default)]
     pub nationality: Option<&'a str>,
-    /// Front.
+    /// Front name.
     #[serde(borrow, default)]
     pub front: Option<&'a str>,
-    /// Mass casualty.
+    /// Injured in a mass-casualty event.
     #[serde(default)]
     pub mass_casualty: bool,
-    /// Timeline.
+    /// Events in time order; arrivals give the facility times.
     #[serde(borrow, default)]
     pub movement_timeline: Vec<EventView<'a>>,
 }
@@ -37,13 +37,13 @@ pub struct PatientView<'a> {
 /// A timeline event as read back.
 #[derive(Debug, Deserialize)]
 pub struct EventView<'a> {
-    /// Type.
+    /// `arrival`, `evacuation_start`, `kia`…
     #[serde(borrow)]
     pub event_type: &'a str,
-    /// Facility.
+    /// Where it happened (`POI`, `Role1`…).
     #[serde(borrow, default)]
     pub facility: Option<&'a str>,
-    /// Hours.
+    /// When, in hours after injury.
     #[serde(default)]
     pub hours_since_injury: f64,
 }

@@ -50,7 +50,7 @@ pub struct PatientSlot {
     pub index: u32,
     /// Day of the scenario (1-based).
     pub day: u32,
-    /// Injury time.
+    /// When the patient is injured (UTC).
     pub injury_time: UtcSeconds,
     /// Warfare type of the event (`mixed` for special events).
     pub warfare: WarfareType,
@@ -64,7 +64,7 @@ pub struct PatientSlot {
     pub injury_type: InjuryType,
     /// Index of the front in the scenario.
     pub front: u16,
-    /// Nationality.
+    /// The patient's nation.
     pub nation: NationId,
 }
 

@@ -155,7 +155,7 @@ pub struct NewJob {
 /// A claimed job and what the worker must know.
 #[derive(Debug, Clone)]
 pub struct Claimed {
-    /// The job.
+    /// The job, now `running` under the worker's lease.
     pub job: JobRecord,
 }
 

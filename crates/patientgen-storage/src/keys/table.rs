@@ -19,7 +19,7 @@ fn unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Store {
-    /// Inserts a key.
+    /// Inserts an active key; a second key with the same hash is a [`StorageError::Conflict`].
     pub async fn insert_key(&self, key: &NewApiKey, now: DateTime<Utc>) -> StorageResult<ApiKeyRecord> {
         let sql = concat!(
             "INSERT INTO api_keys (id, key_hash, key_prefix, name, email, is_active, is_demo, scopes, \
