@@ -36,19 +36,7 @@ pub fn run(args: GenerateArgs) -> CliResult {
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
 
     let zip = args.formats.contains(&FormatChoice::Zip);
-    let mut formats: Vec<Format> = args
-        .formats
-        .iter()
-        .filter_map(|f| match f {
-            FormatChoice::Records(format) => Some(*format),
-            FormatChoice::Zip => None,
-        })
-        .collect();
-    formats.sort();
-    formats.dedup();
-    if formats.is_empty() {
-        formats.push(Format::Json);
-    }
+    let formats = record_formats(&args.formats);
     if zip && args.gzip {
         return Err(CliError::input("--gzip with --format zip: the ZIP archive is already compressed"));
     }
@@ -76,29 +64,9 @@ pub fn run(args: GenerateArgs) -> CliResult {
     let run = Run { scenario: &scenario, meta: &meta, encode_options, threads, progress: &progress };
 
     let written = if zip {
-        let zip_name = format!("patients.zip{}", layers.suffix());
-        let path = match &destination {
-            Destination::Stdout => None,
-            Destination::File(p) => Some(p.clone()),
-            Destination::Directory(d) => Some(d.join(zip_name)),
-        };
-        if let Some(p) = &path {
-            refuse_overwrite(p, args.force)?;
-        }
-        run.zip(&formats, &config, path.as_deref(), &layers)?
+        run.zip(&formats, &config, zip_path(&destination, &layers, args.force)?.as_deref(), &layers)?
     } else {
-        let paths: Vec<Option<PathBuf>> = match &destination {
-            Destination::Stdout => vec![None],
-            Destination::File(p) => vec![Some(p.clone())],
-            Destination::Directory(d) => formats
-                .iter()
-                .map(|f| Some(d.join(format!("{}{}", f.file_name(), layers.suffix()))))
-                .collect(),
-        };
-        for p in paths.iter().flatten() {
-            refuse_overwrite(p, args.force)?;
-        }
-        run.files(&formats, &paths, &layers)?
+        run.files(&formats, &file_paths(&destination, &formats, &layers, args.force)?, &layers)?
     };
     progress.finish_and_clear();
     if !args.quiet {
@@ -111,6 +79,56 @@ pub fn run(args: GenerateArgs) -> CliResult {
         eprintln!("\n{}", written.summary);
     }
     Ok(())
+}
+
+/// The record formats chosen, sorted, without repeats; JSON when none is.
+fn record_formats(choices: &[FormatChoice]) -> Vec<Format> {
+    let mut formats: Vec<Format> = choices
+        .iter()
+        .filter_map(|f| match f {
+            FormatChoice::Records(format) => Some(*format),
+            FormatChoice::Zip => None,
+        })
+        .collect();
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        formats.push(Format::Json);
+    }
+    formats
+}
+
+/// Where the ZIP goes (`None`: stdout), refusing to replace a file without `--force`.
+fn zip_path(destination: &Destination, layers: &Layers, force: bool) -> CliResult<Option<PathBuf>> {
+    let path = match destination {
+        Destination::Stdout => None,
+        Destination::File(p) => Some(p.clone()),
+        Destination::Directory(d) => Some(d.join(format!("patients.zip{}", layers.suffix()))),
+    };
+    if let Some(p) = &path {
+        refuse_overwrite(p, force)?;
+    }
+    Ok(path)
+}
+
+/// Where each format goes (`None`: stdout), refusing to replace files without `--force`.
+fn file_paths(
+    destination: &Destination,
+    formats: &[Format],
+    layers: &Layers,
+    force: bool,
+) -> CliResult<Vec<Option<PathBuf>>> {
+    let paths: Vec<Option<PathBuf>> = match destination {
+        Destination::Stdout => vec![None],
+        Destination::File(p) => vec![Some(p.clone())],
+        Destination::Directory(d) => {
+            formats.iter().map(|f| Some(d.join(format!("{}{}", f.file_name(), layers.suffix())))).collect()
+        }
+    };
+    for p in paths.iter().flatten() {
+        refuse_overwrite(p, force)?;
+    }
+    Ok(paths)
 }
 
 fn generated_at(arg: Option<&str>) -> CliResult<UtcSeconds> {

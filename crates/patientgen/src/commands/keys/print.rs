@@ -164,55 +164,61 @@ pub fn list(keys: &[ApiKeyRecord], format: OutputFormat, now: DateTime<Utc>) -> 
     match format {
         OutputFormat::Json => print_json(&Value::from(keys.iter().map(list_json).collect::<Vec<_>>())),
         OutputFormat::Csv => {
-            outln!(
-                "ID,Key Prefix,Name,Email,Active,Demo,Created,Expires,Last Used,Total Requests,Daily Requests"
-            );
-            for k in keys {
-                outln!(
-                    "{},{},{},{},{},{},{},{},{},{},{}",
-                    k.id,
-                    csv(&k.key_prefix),
-                    csv(&k.name),
-                    csv(k.email.as_deref().unwrap_or("")),
-                    yes(k.is_active),
-                    yes(k.is_demo),
-                    when(Some(k.created_at)),
-                    when(k.expires_at),
-                    when(k.last_used_at),
-                    k.total_requests,
-                    k.daily_requests
-                );
-            }
+            list_csv(keys);
             Ok(())
         }
         OutputFormat::Table => {
-            outln!(
-                "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  LAST USED",
-                "ID",
-                "KEY",
-                "NAME",
-                "EMAIL",
-                "STATUS",
-                "TYPE",
-                "REQUESTS"
-            );
-            for k in keys {
-                outln!(
-                    "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  {}",
-                    &k.id[..8.min(k.id.len())],
-                    k.key_prefix,
-                    truncate(&k.name, 24),
-                    truncate(k.email.as_deref().unwrap_or("-"), 24),
-                    status_of(k, now),
-                    if k.is_demo { "demo" } else { "live" },
-                    k.total_requests,
-                    when(k.last_used_at)
-                );
-            }
-            outln!("{} key(s)", keys.len());
+            list_table(keys, now);
             Ok(())
         }
     }
+}
+
+fn list_csv(keys: &[ApiKeyRecord]) {
+    outln!("ID,Key Prefix,Name,Email,Active,Demo,Created,Expires,Last Used,Total Requests,Daily Requests");
+    for k in keys {
+        outln!(
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            k.id,
+            csv(&k.key_prefix),
+            csv(&k.name),
+            csv(k.email.as_deref().unwrap_or("")),
+            yes(k.is_active),
+            yes(k.is_demo),
+            when(Some(k.created_at)),
+            when(k.expires_at),
+            when(k.last_used_at),
+            k.total_requests,
+            k.daily_requests
+        );
+    }
+}
+
+fn list_table(keys: &[ApiKeyRecord], now: DateTime<Utc>) {
+    outln!(
+        "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  LAST USED",
+        "ID",
+        "KEY",
+        "NAME",
+        "EMAIL",
+        "STATUS",
+        "TYPE",
+        "REQUESTS"
+    );
+    for k in keys {
+        outln!(
+            "{:<8}  {:<18} {:<24} {:<24} {:<8} {:<4} {:>8}  {}",
+            &k.id[..8.min(k.id.len())],
+            k.key_prefix,
+            truncate(&k.name, 24),
+            truncate(k.email.as_deref().unwrap_or("-"), 24),
+            status_of(k, now),
+            if k.is_demo { "demo" } else { "live" },
+            k.total_requests,
+            when(k.last_used_at)
+        );
+    }
+    outln!("{} key(s)", keys.len());
 }
 
 /// `keys show`.
