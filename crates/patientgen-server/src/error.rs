@@ -1,5 +1,5 @@
 //! The error a handler returns: a status, upstream's `detail` and the headers
-//! to send. The [envelope](crate::envelope) middleware turns it (and every
+//! to send. The envelope middleware (envelope.rs) turns it (and every
 //! other error response) into upstream's JSON body.
 
 use axum::body::Body;
