@@ -68,13 +68,15 @@ async fn keys_are_found_by_hash_only() {
             id: uuid::Uuid::new_v4().to_string(),
             key_hash: "a".repeat(64),
             key_prefix: "sk_live_abcd".into(),
-            name: "Exercise Alpha".into(),
-            email: Some("ops@example.org".into()),
-            is_demo: false,
-            scopes: Scopes::new([Scope::Generate, Scope::Read]),
-            limits: KeyLimits::default(),
-            expires_at: None,
-            metadata: serde_json::json!({}),
+            settings: KeySettings {
+                name: "Exercise Alpha".into(),
+                email: Some("ops@example.org".into()),
+                is_demo: false,
+                scopes: Scopes::new([Scope::Generate, Scope::Read]),
+                limits: KeyLimits::default(),
+                expires_at: None,
+                metadata: serde_json::json!({}),
+            },
         };
         let stored = store.insert_key(&key, now).await.expect("insert");
         assert_eq!(stored.max_requests_per_minute, 60);
@@ -137,7 +139,7 @@ async fn keys_are_made_bootstrapped_imported_and_rotated_in_one_place() {
         let forged = format!("{}x", keys::generate_key(keys::KeyKind::Live).expect("random"));
         assert!(matches!(NewApiKey::import(&forged, settings.clone()), Err(KeyError::BadChecksum)));
         let imported = NewApiKey::import("upstream-key-1234", settings.clone()).expect("import");
-        assert_eq!(imported.metadata, serde_json::json!({"imported": true}));
+        assert_eq!(imported.settings.metadata, serde_json::json!({"imported": true}));
 
         let (new, plaintext) =
             store.rotate_key(&first, None, now + Duration::hours(1), now).await.expect("rotate");
@@ -159,13 +161,15 @@ async fn key_changes_bump_the_revision_but_usage_does_not() {
             id: uuid::Uuid::new_v4().to_string(),
             key_hash: "c".repeat(64),
             key_prefix: "sk_live_cccc".into(),
-            name: "Revision".into(),
-            email: None,
-            is_demo: false,
-            scopes: Scopes::new([Scope::Read]),
-            limits: KeyLimits::default(),
-            expires_at: None,
-            metadata: serde_json::json!({}),
+            settings: KeySettings {
+                name: "Revision".into(),
+                email: None,
+                is_demo: false,
+                scopes: Scopes::new([Scope::Read]),
+                limits: KeyLimits::default(),
+                expires_at: None,
+                metadata: serde_json::json!({}),
+            },
         };
         let r0 = store.key_revision().await.expect("revision");
         store.insert_key(&key, now).await.expect("insert");

@@ -33,13 +33,7 @@ impl NewApiKey {
             id: uuid::Uuid::new_v4().to_string(),
             key_hash: hash_key(plaintext),
             key_prefix: display_prefix(plaintext),
-            name: settings.name,
-            email: settings.email,
-            is_demo: settings.is_demo,
-            scopes: settings.scopes,
-            limits: settings.limits,
-            expires_at: settings.expires_at,
-            metadata: settings.metadata,
+            settings,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Stored keys and keys to store.
 
-use super::{Scope, Scopes};
+use super::{KeySettings, Scope, Scopes};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -124,29 +124,17 @@ impl KeyLimits {
     }
 }
 
-/// A key to insert.
+/// A key to insert: its id, what identifies its value, and its settings.
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     /// Its id (a UUID).
     pub id: String,
-    /// SHA-256 hex of the key.
+    /// SHA-256 hex of the key's value.
     pub key_hash: String,
-    /// Display prefix.
+    /// The value's display form (see [`display_prefix`](super::display_prefix)).
     pub key_prefix: String,
-    /// Shown in listings.
-    pub name: String,
-    /// Who to contact about the key.
-    pub email: Option<String>,
-    /// Demo key.
-    pub is_demo: bool,
-    /// What the key may do.
-    pub scopes: Scopes,
-    /// Its request and patient limits.
-    pub limits: KeyLimits,
-    /// When it stops working (never when `None`).
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Free-form metadata: `bootstrap`, `imported`, `rotated_from`…
-    pub metadata: serde_json::Value,
+    /// Everything else about it.
+    pub settings: KeySettings,
 }
 
 /// Filters for listing keys.
