@@ -23,17 +23,21 @@ pub use jobs::{
 pub use keys::{
     ApiKeyRecord, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
 };
-pub use store::{Backend, PoolSettings, Store};
+pub(crate) use store::Backend;
+pub use store::{PoolSettings, Store};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] DatabaseError),
     /// Migrations failed.
     #[error("migration error: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(#[source] DatabaseError),
+    /// The database cannot be reached (pool timeout, connection or TLS failure).
+    #[error("database error: {0}")]
+    Unavailable(#[source] DatabaseError),
     /// The artifact store failed.
     #[error("artifact store error: {0}")]
     Io(#[from] std::io::Error),
@@ -51,18 +55,36 @@ pub enum StorageError {
     Ambiguous(String),
 }
 
+/// The database driver's error, kept as the source of a [`StorageError`]
+/// without making the driver part of this crate's interface.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(Box<dyn std::error::Error + Send + Sync>);
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        let unavailable = matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+        );
+        if unavailable {
+            StorageError::Unavailable(DatabaseError(e.into()))
+        } else {
+            StorageError::Database(DatabaseError(e.into()))
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StorageError::Migration(DatabaseError(e.into()))
+    }
+}
+
 impl StorageError {
     /// Whether the error means the database is unreachable (as opposed to a bad query).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StorageError::Database(
-                sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-            )
-        )
+        matches!(self, StorageError::Unavailable(_))
     }
 }
 

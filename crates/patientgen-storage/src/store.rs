@@ -38,7 +38,7 @@ impl Default for PoolSettings {
 
 /// The database behind a store.
 #[derive(Debug, Clone)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// PostgreSQL.
     Postgres(PgPool),
     /// Embedded SQLite file.
@@ -135,7 +135,7 @@ impl Store {
     }
 
     /// The database pool, for the backend-specific statements.
-    pub fn backend(&self) -> &Backend {
+    pub(crate) fn backend(&self) -> &Backend {
         &self.backend
     }
 
