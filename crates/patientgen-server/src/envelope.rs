@@ -85,8 +85,13 @@ pub async fn envelope(clock: Arc<dyn Clock>, request: Request, next: Next) -> Re
     Response::from_parts(parts, Body::from(body))
 }
 
-/// Converts a panic into a plain 500 the envelope middleware then wraps.
-pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    ApiError::internal().into_response()
+/// Converts a panic into a plain 500 the envelope middleware then wraps,
+/// logging the panic's message (never sent to the client).
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(not a string)".to_string());
+    ApiError::internal_logged("a request handler panicked", message).into_response()
 }
