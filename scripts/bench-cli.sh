@@ -8,7 +8,7 @@
 # file, 1 and all threads, and NDJSON to /dev/null) is timed REPS times (default 3) for BASE_BIN and
 # for this tree, alternating (base first on odd repetitions, this tree first on even ones), and the
 # table gives the median seconds of each and their ratio (this tree / base; below 1 is faster).
-# scripts/compare-output leaves a base build at target/compare-output/patientgen-base.
+# scripts/compare-output leaves a base build at target/compare-output/base-bin/patientgen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
