@@ -20,7 +20,7 @@ impl<'a> Generator<'a> {
         Self { scenario, catalog: catalog() }
     }
 
-    /// The scenario.
+    /// The scenario it generates.
     pub fn scenario(&self) -> &'a Scenario {
         self.scenario
     }

@@ -5,7 +5,7 @@
 //! [`patient::Patient`] built from its own random stream, so patients can be
 //! generated in parallel and still come out byte-identical.
 
-pub mod alloc;
+pub mod apportion;
 pub mod data;
 pub mod flow;
 pub mod generator;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use patientgen_core::alloc::largest_remainder;
+use patientgen_core::apportion::largest_remainder;
 use patientgen_core::data::catalog;
 use patientgen_core::model::InjuryType;
 use patientgen_core::timeline::Plan;

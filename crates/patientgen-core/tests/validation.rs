@@ -131,7 +131,7 @@ fn every_preset_and_its_upstream_generation_config_validate() {
         "default",
     ] {
         let preset = cat.presets.get(id).unwrap_or_else(|| panic!("{id} missing"));
-        let config = cat.presets.config_for(preset);
+        let config = ScenarioConfig::from_preset(&cat.presets, preset);
         let s = config.validate(cat, ValidationOptions::default()).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(s.total_patients, preset.total_patients);
         assert_eq!(s.days, preset.duration_days);

@@ -76,11 +76,11 @@ pub enum CryptoError {
 pub struct Header {
     /// PBKDF2 iterations.
     pub iterations: u32,
-    /// Salt.
+    /// PBKDF2 salt, random per file.
     pub salt: [u8; 16],
-    /// Nonce prefix.
+    /// Random start of every segment's nonce (the rest counts segments).
     pub nonce_prefix: [u8; 7],
-    /// Segment size.
+    /// Plaintext bytes per encrypted segment.
     pub segment_size: u32,
 }
 

@@ -4,9 +4,8 @@
 
 use patientgen_load::keys::RoleKey;
 use patientgen_load::{Keys, Plan};
-use patientgen_server::auth::{KeyKind, ensure_key, generate_key};
 use patientgen_server::{ServerConfig, build_state, serve_on};
-use patientgen_storage::KeyLimits;
+use patientgen_storage::{KeyLimits, KeySettings, NewApiKey, Scope, Scopes};
 use std::time::Duration;
 
 const LIMITED_PER_MINUTE: i32 = 5;
@@ -42,10 +41,17 @@ async fn ten_users_pass_every_criterion_of_a_load_run() {
         ("browse", "load browse", limits(1_000_000_000, 1_000)),
         ("limited", "load limited", limits(LIMITED_PER_MINUTE, 1_000)),
     ] {
-        let key = generate_key(KeyKind::Live).expect("key");
-        ensure_key(&state.store, &key, name, "generate,read", l, false, serde_json::json!({}))
-            .await
-            .expect("insert key");
+        let settings = KeySettings {
+            name: name.to_string(),
+            email: None,
+            is_demo: false,
+            scopes: Scopes::new([Scope::Generate, Scope::Read]),
+            limits: l,
+            expires_at: None,
+            metadata: serde_json::json!({}),
+        };
+        let (row, key) = NewApiKey::generate(settings).expect("key");
+        state.store.insert_key(&row, state.clock.now()).await.expect("insert key");
         pairs.push(format!("{role}={key}").parse::<RoleKey>().expect("pair"));
         if name == "load jobs A" {
             jobs_key = key;

@@ -19,7 +19,10 @@ fn main() {
 
 fn scenario() -> Scenario {
     let cat = catalog();
-    let mut config = cat.presets.config_for(cat.presets.get("default").expect("preset"));
+    let mut config = patientgen_core::ScenarioConfig::from_preset(
+        &cat.presets,
+        cat.presets.get("default").expect("preset"),
+    );
     config.total_patients = Some(PATIENTS.into());
     config.seed = Some(1);
     config.validate(cat, ValidationOptions::default()).expect("valid")

@@ -1,10 +1,13 @@
 //! Output formats and their file names.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A record format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A record format. Serialised as its wire name (`json`, `ndjson`, `csv`,
+/// `fhir`, `xml`); only [`FromStr`] also takes the CLI's aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `patients.json`: `{metadata, patients}` or a bare array.
     Json,

@@ -26,10 +26,13 @@ pub enum OutputError {
     Io(#[from] std::io::Error),
     /// A record could not be serialised.
     #[error("could not serialise a record: {0}")]
-    Serialize(String),
+    Serialize(#[from] serde_json::Error),
+    /// A record could not be written as XML.
+    #[error("could not serialise a record: {0}")]
+    Xml(#[from] quick_xml::SeError),
     /// ZIP packaging failed.
     #[error("ZIP error: {0}")]
-    Zip(String),
+    Zip(#[from] zip::result::ZipError),
     /// Encryption failed.
     #[error(transparent)]
     Crypto(#[from] patientgen_crypto::CryptoError),
@@ -39,16 +42,4 @@ pub enum OutputError {
     /// A worker thread could not be started.
     #[error("could not start worker threads: {0}")]
     Threads(String),
-}
-
-impl From<serde_json::Error> for OutputError {
-    fn from(e: serde_json::Error) -> Self {
-        Self::Serialize(e.to_string())
-    }
-}
-
-impl From<zip::result::ZipError> for OutputError {
-    fn from(e: zip::result::ZipError) -> Self {
-        Self::Zip(e.to_string())
-    }
 }

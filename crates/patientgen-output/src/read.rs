@@ -21,7 +21,7 @@ pub enum ReadError {
     Record {
         /// 0-based record number.
         index: u64,
-        /// Why.
+        /// What the callback said was wrong.
         message: String,
     },
 }

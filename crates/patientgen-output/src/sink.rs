@@ -1,42 +1,33 @@
-//! Where bytes go: a checksum-and-count layer over any writer, with optional
-//! gzip and encryption layers on top.
+//! Where bytes go: counting (and, for manifests, hashing) writers over any
+//! writer, with optional gzip and encryption layers on top.
 
 use patientgen_crypto::Encryptor;
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
 
-/// Counts (and optionally hashes) everything written through it.
-pub struct HashingWriter<W: Write> {
+/// Counts the bytes written through it (the size of a file as written, after
+/// any layers above it).
+pub struct CountingWriter<W: Write> {
     inner: W,
-    hasher: Option<Sha256>,
     bytes: u64,
 }
 
-impl<W: Write> HashingWriter<W> {
-    /// Wraps a writer, counting and computing SHA-256.
+impl<W: Write> CountingWriter<W> {
+    /// Starts counting at zero.
     pub fn new(inner: W) -> Self {
-        Self { inner, hasher: Some(Sha256::new()), bytes: 0 }
+        Self { inner, bytes: 0 }
     }
 
-    /// Wraps a writer, counting only (hashing costs a fifth of NDJSON output time).
-    pub fn counting(inner: W) -> Self {
-        Self { inner, hasher: None, bytes: 0 }
-    }
-
-    /// Flushes and returns (inner writer, byte count, SHA-256 hex or empty).
-    pub fn finish(mut self) -> io::Result<(W, u64, String)> {
+    /// Flushes and returns the inner writer and the bytes written.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
         self.inner.flush()?;
-        let sha = self.hasher.map(|h| hex::encode(h.finalize())).unwrap_or_default();
-        Ok((self.inner, self.bytes, sha))
+        Ok((self.inner, self.bytes))
     }
 }
 
-impl<W: Write> Write for HashingWriter<W> {
+impl<W: Write> Write for CountingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        if let Some(h) = &mut self.hasher {
-            h.update(&buf[..n]);
-        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -46,36 +37,85 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Optional layers over a writer.
+/// Counts and computes the SHA-256 of the bytes written through it, for
+/// manifests and job file records. Hashing costs about a fifth of NDJSON output
+/// time, so plain output files use a [`CountingWriter`] instead.
+pub struct HashingWriter<W: Write> {
+    inner: CountingWriter<W>,
+    hasher: Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Starts counting and hashing.
+    pub fn new(inner: W) -> Self {
+        Self { inner: CountingWriter::new(inner), hasher: Sha256::new() }
+    }
+
+    /// Flushes and returns the inner writer, the bytes written and their
+    /// SHA-256 (lower-case hex).
+    pub fn finish(self) -> io::Result<(W, u64, String)> {
+        let (inner, bytes) = self.inner.finish()?;
+        Ok((inner, bytes, hex::encode(self.hasher.finalize())))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// How output is encrypted.
+#[derive(Debug, Clone)]
+pub enum Encryption {
+    /// A key derived now from a password (PBKDF2-HMAC-SHA256 with this many
+    /// iterations and a fresh salt per file): the CLI's `--encrypt`.
+    Password {
+        /// The password (the CLI reads it from a prompt or an environment variable).
+        password: String,
+        /// PBKDF2 iterations.
+        iterations: u32,
+    },
+    /// A key derived earlier (a job derives it once, when it is created, so the
+    /// password is never stored).
+    Key(patientgen_crypto::DerivedKey),
+}
+
+impl Encryption {
+    fn encryptor<W: Write>(&self, inner: W) -> Result<Encryptor<W>, patientgen_crypto::CryptoError> {
+        match self {
+            Encryption::Password { password, iterations } => {
+                Encryptor::new(inner, password.as_bytes(), *iterations)
+            }
+            Encryption::Key(key) => Encryptor::with_derived_key(inner, key),
+        }
+    }
+}
+
+/// Optional layers over a writer: gzip first, then encryption.
 #[derive(Debug, Clone, Default)]
 pub struct Layers {
     /// Gzip the content.
     pub gzip: bool,
-    /// Encrypt with this password (applied after gzip).
-    pub password: Option<String>,
-    /// PBKDF2 iterations for encryption.
-    pub iterations: u32,
-    /// A key derived earlier; used instead of `password` when set.
-    pub derived_key: Option<patientgen_crypto::DerivedKey>,
+    /// Encrypt (after gzip).
+    pub encryption: Option<Encryption>,
 }
 
 impl Layers {
     /// Whether the output is encrypted.
     pub fn encrypted(&self) -> bool {
-        self.password.is_some() || self.derived_key.is_some()
+        self.encryption.is_some()
     }
 
-    /// An encryptor over `inner`, or `inner` back when there is nothing to encrypt with.
-    #[allow(clippy::type_complexity)]
-    fn encryptor<W: Write>(
-        &self,
-        inner: W,
-    ) -> Result<Result<Encryptor<W>, W>, patientgen_crypto::CryptoError> {
-        match (&self.derived_key, &self.password) {
-            (Some(key), _) => Encryptor::with_derived_key(inner, key).map(Ok),
-            (None, Some(pw)) => Encryptor::new(inner, pw.as_bytes(), self.iterations).map(Ok),
-            (None, None) => Ok(Err(inner)),
-        }
+    /// The file name suffix of these layers.
+    pub fn suffix(&self) -> &'static str {
+        layer_suffix(self.gzip, self.encrypted())
     }
 }
 
@@ -83,9 +123,9 @@ impl Layers {
 pub enum Layered<W: Write> {
     /// No layers.
     Plain(W),
-    /// Gzip.
+    /// Gzip only.
     Gzip(Box<flate2::write::GzEncoder<W>>),
-    /// Encryption.
+    /// Encryption only.
     Encrypted(Box<Encryptor<W>>),
     /// Gzip, then encryption.
     GzipEncrypted(Box<flate2::write::GzEncoder<Encryptor<W>>>),
@@ -95,11 +135,13 @@ impl<W: Write> Layered<W> {
     /// Builds the layers over `inner`.
     pub fn new(inner: W, layers: &Layers) -> Result<Self, patientgen_crypto::CryptoError> {
         use flate2::{Compression, write::GzEncoder};
-        Ok(match (layers.encryptor(inner)?, layers.gzip) {
-            (Err(plain), false) => Layered::Plain(plain),
-            (Err(plain), true) => Layered::Gzip(Box::new(GzEncoder::new(plain, Compression::default()))),
-            (Ok(enc), false) => Layered::Encrypted(Box::new(enc)),
-            (Ok(enc), true) => Layered::GzipEncrypted(Box::new(GzEncoder::new(enc, Compression::default()))),
+        Ok(match (&layers.encryption, layers.gzip) {
+            (None, false) => Layered::Plain(inner),
+            (None, true) => Layered::Gzip(Box::new(GzEncoder::new(inner, Compression::default()))),
+            (Some(e), false) => Layered::Encrypted(Box::new(e.encryptor(inner)?)),
+            (Some(e), true) => {
+                Layered::GzipEncrypted(Box::new(GzEncoder::new(e.encryptor(inner)?, Compression::default())))
+            }
         })
     }
 
@@ -134,9 +176,9 @@ impl<W: Write> Write for Layered<W> {
     }
 }
 
-/// File name suffix for layers (`.gz`, `.enc`, `.gz.enc`).
-pub fn layer_suffix(layers: &Layers) -> &'static str {
-    match (layers.gzip, layers.encrypted()) {
+/// File name suffix of the layers: `.gz`, `.enc`, `.gz.enc` or nothing.
+pub fn layer_suffix(gzip: bool, encrypted: bool) -> &'static str {
+    match (gzip, encrypted) {
         (false, false) => "",
         (true, false) => ".gz",
         (false, true) => ".enc",

@@ -8,7 +8,7 @@ use patientgen_output::encode::EncodeOptions;
 use patientgen_output::package::{Manifest, ManifestCounts, ManifestFile, write_zip};
 use patientgen_output::pipeline::{GenerateOptions, generate};
 use patientgen_output::read::for_each_patient;
-use patientgen_output::sink::{HashingWriter, Layered, Layers};
+use patientgen_output::sink::{Encryption, HashingWriter, Layered, Layers};
 use patientgen_output::{Format, JsonEnvelope, OutputError};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -109,7 +109,8 @@ fn layers_round_trip() {
     for (gzip, password) in
         [(true, None), (false, Some("hunter22".to_string())), (true, Some("hunter22".to_string()))]
     {
-        let layers = Layers { gzip, password: password.clone(), iterations: 1000, derived_key: None };
+        let encryption = password.clone().map(|password| Encryption::Password { password, iterations: 1000 });
+        let layers = Layers { gzip, encryption };
         let mut sink = Layered::new(HashingWriter::new(Vec::new()), &layers).expect("layers");
         sink.write_all(&plain).expect("write");
         let (bytes, n, sha) = sink.finish().expect("finish").finish().expect("hash");
@@ -256,5 +257,57 @@ fn readers_stream_back_what_writers_wrote() {
         .expect("reads");
         assert_eq!(n, 250);
         assert_eq!(ids, (0..250).collect::<Vec<u64>>());
+    }
+}
+
+#[test]
+fn a_package_holds_each_format_as_generated_with_its_layers_and_manifest() {
+    use patientgen_output::package::{PackageRequest, write_package};
+    let config =
+        serde_json::from_value(serde_json::json!({"total_patients": 120, "seed": 9})).expect("config");
+    let s = common::scenario(r#"{"total_patients": 120, "seed": 9}"#);
+    let formats = [Format::Json, Format::Csv];
+    let plain = common::render(&s, &formats, 1, EncodeOptions::default());
+    for gzip in [false, true] {
+        let staging = tempfile::tempdir().expect("staging");
+        let layers = Layers { gzip, encryption: None };
+        let request = PackageRequest {
+            scenario: &s,
+            config: &config,
+            meta: &common::meta(&s),
+            formats: &formats,
+            encode: EncodeOptions::default(),
+            file_layers: &layers,
+            staging: staging.path(),
+            generate: &GenerateOptions { threads: 2, ..Default::default() },
+        };
+        let (zipped, package) = write_package(&request, Vec::new()).expect("package");
+        assert_eq!(package.summary.total_patients, 120);
+        let suffix = if gzip { ".gz" } else { "" };
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).expect("readable zip");
+        for ((file, format), expected) in package.files.iter().zip(formats).zip(&plain) {
+            assert_eq!(file.entry.name, format!("{}{suffix}", format.file_name()));
+            assert_eq!(file.entry.compressed, gzip);
+            let staged = std::fs::read(&file.path).expect("staged file stays for the caller");
+            use sha2::Digest;
+            assert_eq!(file.entry.sha256, hex::encode(sha2::Sha256::digest(&staged)));
+            assert_eq!(file.entry.bytes, staged.len() as u64);
+            let mut inside = Vec::new();
+            archive.by_name(&file.entry.name).expect("entry").read_to_end(&mut inside).expect("read");
+            assert_eq!(inside, staged);
+            let content = if gzip {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(staged.as_slice()).read_to_end(&mut out).expect("gunzip");
+                out
+            } else {
+                staged
+            };
+            assert_eq!(&content, expected, "the same bytes as generating the format alone");
+        }
+        let mut m = String::new();
+        archive.by_name("manifest.json").expect("manifest").read_to_string(&mut m).expect("read");
+        let m: serde_json::Value = serde_json::from_str(&m).expect("manifest json");
+        assert_eq!(m["scenario"], serde_json::json!({"total_patients": 120, "seed": 9}));
+        assert_eq!(m["files"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -11,7 +11,7 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// The system clock.
+/// The operating system's clock: the service's time outside tests.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
@@ -50,4 +50,9 @@ impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         self.0.lock().map_or_else(|_| Utc::now(), |t| *t)
     }
+}
+
+/// A time as upstream writes it: RFC 3339 with microseconds and `Z`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -66,14 +66,13 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
             database_url: None,
             data_dir: PathBuf::from("patientgen-data"),
             pool: PoolSettings::default(),
             workers: 2,
-            threads_per_job: (cores / 2).max(1),
+            threads_per_job: ServerConfig::threads_per_job_for(2),
             max_patients_per_job: patientgen_core::scenario::MAX_PATIENTS,
             max_job_runtime: Duration::from_secs(600),
             job_lease: Duration::from_secs(30),
@@ -98,6 +97,49 @@ impl Default for ServerConfig {
     }
 }
 
+/// A setting outside the range the service works with. `setting` is the
+/// command-line flag naming it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} must be {requirement}")]
+pub struct InvalidSetting {
+    /// The flag, e.g. `--job-lease`.
+    pub setting: &'static str,
+    /// What it must be, e.g. `between 2 and 3600 seconds`.
+    pub requirement: &'static str,
+}
+
+impl ServerConfig {
+    /// Generation threads per job when not set: the cores shared by the
+    /// workers (all cores with no workers), at least one.
+    pub fn threads_per_job_for(workers: usize) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores.checked_div(workers).unwrap_or(cores).max(1)
+    }
+
+    /// Checks the settings whose range matters: a lease renewed in time, a
+    /// retention period the date arithmetic can hold (a century at most), key
+    /// changes seen within a second, and usage written at most 100 times a
+    /// second.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        let invalid = |setting, requirement| Err(InvalidSetting { setting, requirement });
+        if !(2..=3600).contains(&self.job_lease.as_secs()) || self.job_lease.subsec_nanos() != 0 {
+            return invalid("--job-lease", "between 2 and 3600 seconds");
+        }
+        let hour = Duration::from_secs(3600);
+        if self.retention < hour || self.retention > hour * 24 * 365 * 100 {
+            return invalid("--retention-hours", "between 1 and 876000");
+        }
+        let refresh = self.key_refresh_interval;
+        if refresh < Duration::from_millis(10) || refresh > Duration::from_millis(1000) {
+            return invalid("--key-refresh-ms", "between 10 and 1000");
+        }
+        if self.usage_flush_interval < Duration::from_millis(10) {
+            return invalid("--usage-flush-ms", "at least 10");
+        }
+        Ok(())
+    }
+}
+
 /// `<host>-<pid>-<random>`.
 pub fn default_instance_id() -> String {
     let host =
@@ -107,3 +149,35 @@ pub fn default_instance_id() -> String {
 
 /// Upstream's public demo key.
 pub const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_out_of_range_are_named() {
+        assert_eq!(ServerConfig::default().validate(), Ok(()));
+        let setting = |tweak: fn(&mut ServerConfig)| {
+            let mut config = ServerConfig::default();
+            tweak(&mut config);
+            config.validate().map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            setting(|c| c.job_lease = Duration::from_secs(1)),
+            Err("--job-lease must be between 2 and 3600 seconds".into())
+        );
+        assert_eq!(
+            setting(|c| c.retention = Duration::from_secs(3600 * 876_001)),
+            Err("--retention-hours must be between 1 and 876000".into())
+        );
+        assert_eq!(
+            setting(|c| c.key_refresh_interval = Duration::from_secs(2)),
+            Err("--key-refresh-ms must be between 10 and 1000".into())
+        );
+        assert_eq!(
+            setting(|c| c.usage_flush_interval = Duration::from_millis(9)),
+            Err("--usage-flush-ms must be at least 10".into())
+        );
+        assert!(ServerConfig::threads_per_job_for(1000) >= 1);
+    }
+}

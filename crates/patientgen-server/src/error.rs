@@ -1,15 +1,13 @@
-//! Errors as upstream's JSON envelope `{error, detail, timestamp, request_id}`,
-//! for every error response the service sends — handler errors, unknown routes,
-//! wrong methods, oversized or malformed bodies, timeouts and panics — with the
-//! headers the error sets (upstream dropped them).
+//! The error a handler returns: a status, upstream's `detail` and the headers
+//! to send. The envelope middleware (envelope.rs) turns it (and every
+//! other error response) into upstream's JSON body.
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use patientgen_storage::StorageError;
 use serde_json::Value;
+use std::fmt::Display;
 
 /// An error to return to the client.
 #[derive(Debug, Clone)]
@@ -38,12 +36,12 @@ impl ApiError {
         Self { status, detail, headers: Box::default() }
     }
 
-    /// 400.
+    /// 400: a request the service will not do (e.g. more patients than the key allows).
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, detail)
     }
 
-    /// 404.
+    /// 404, also for another key's jobs and templates.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)
     }
@@ -60,7 +58,7 @@ impl ApiError {
             .with_header(HeaderName::from_static("x-key-status"), key_status)
     }
 
-    /// 403.
+    /// 403: the key lacks a scope.
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, detail)
     }
@@ -68,6 +66,12 @@ impl ApiError {
     /// 500 without internals.
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+    }
+
+    /// 500 without internals, logging `what` went wrong and its `cause`.
+    pub fn internal_logged(what: &str, cause: impl Display) -> Self {
+        tracing::error!(error = %cause, "{what}");
+        Self::internal()
     }
 
     /// Adds a header.
@@ -102,85 +106,4 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(ErrorDetail(self.detail));
         response
     }
-}
-
-/// Upstream's `error` names (a few more, where upstream said only "Error").
-pub fn error_name(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        413 => "Payload Too Large",
-        415 => "Unsupported Media Type",
-        422 => "Validation Error",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Error",
-    }
-}
-
-/// UTC now as upstream writes it: ISO 8601 with microseconds and `Z`.
-pub fn timestamp_now() -> String {
-    rfc3339(chrono::Utc::now())
-}
-
-/// Upstream's timestamp form: RFC 3339, microseconds, `Z`.
-pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// Turns every error response into the envelope, keeping its headers.
-pub async fn envelope(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let detail = match parts.extensions.remove::<ErrorDetail>() {
-        Some(ErrorDetail(d)) => d,
-        None => {
-            // A response from the framework (404, 405, 413, 408, panic…): keep its text.
-            let text = axum::body::to_bytes(body, 16 << 10)
-                .await
-                .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-                .unwrap_or_default();
-            Value::String(match status {
-                StatusCode::NOT_FOUND => "Not Found".to_string(),
-                StatusCode::METHOD_NOT_ALLOWED => "Method Not Allowed".to_string(),
-                StatusCode::PAYLOAD_TOO_LARGE => "Request body too large".to_string(),
-                StatusCode::REQUEST_TIMEOUT => "Request timed out".to_string(),
-                StatusCode::INTERNAL_SERVER_ERROR => "Internal server error".to_string(),
-                _ if !text.is_empty() => text,
-                _ => error_name(status).to_string(),
-            })
-        }
-    };
-    let body = crate::models::ErrorResponse {
-        error: error_name(status).to_string(),
-        detail,
-        timestamp: timestamp_now(),
-        request_id,
-    };
-    let body = serde_json::to_string(&body).unwrap_or_default();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Response::from_parts(parts, Body::from(body))
-}
-
-/// Converts a panic into a plain 500 the envelope middleware then wraps.
-pub fn panic_response(_err: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    ApiError::internal().into_response()
 }

@@ -6,11 +6,10 @@
 //! Turned off with `serve --no-first-run-key` (`PATIENTGEN_FIRST_RUN_KEY=false`).
 
 use crate::ServeError;
-use crate::auth::{KeyKind, display_prefix, generate_key, hash_key};
 use crate::config::DEMO_KEY;
 use crate::state::AppState;
-use chrono::Utc;
-use patientgen_storage::{KeyFilter, KeyLimits, NewApiKey};
+use patientgen_storage::keys::hash_key;
+use patientgen_storage::{KeyFilter, NewApiKey};
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -39,28 +38,11 @@ pub async fn announce(
     if keys.iter().any(|k| k.key_hash != demo) {
         return Ok(None);
     }
-    let Ok(plaintext) = generate_key(KeyKind::Live) else {
-        return Err(ServeError::Config("no secure random numbers for the first-run key".into()));
-    };
-    let key = NewApiKey {
-        id: uuid::Uuid::new_v4().to_string(),
-        key_hash: hash_key(&plaintext),
-        key_prefix: display_prefix(&plaintext),
-        name: "First-run admin key".into(),
-        email: None,
-        is_demo: false,
-        scopes: "admin,generate,read".into(),
-        limits: KeyLimits {
-            max_patients_per_request: i32::try_from(config.max_patients_per_job).unwrap_or(i32::MAX),
-            max_requests_per_minute: 6000,
-            max_requests_per_hour: 100_000,
-            max_requests_per_day: None,
-            max_patients_per_day: None,
-        },
-        expires_at: None,
-        metadata: serde_json::json!({"first_run": true}),
-    };
-    state.store.insert_key(&key, Utc::now()).await?;
+    let settings =
+        crate::admin_key_settings(config, "First-run admin key", serde_json::json!({"first_run": true}));
+    let (key, plaintext) = NewApiKey::generate(settings)
+        .map_err(|e| ServeError::Config(format!("cannot make the first-run key: {e}")))?;
+    state.store.insert_key(&key, state.clock.now()).await?;
     let link = format!("http://{}/#key={plaintext}", browser_address(bound));
     // Failing to print must not stop the service; the key can be replaced with `patientgen keys`.
     let _ = writeln!(

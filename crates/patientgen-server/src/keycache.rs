@@ -8,38 +8,30 @@
 use crate::limits::headers::KeyHeaders;
 use moka::sync::Cache;
 use patientgen_storage::ApiKeyRecord;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// A key as requests see it: its record and its fixed response headers.
+/// A key as the cache holds it and requests see it: its row and the response
+/// headers that depend only on its settings (computed once per lookup).
 #[derive(Debug)]
-pub struct AuthKey {
+pub struct CachedKey {
     /// The database row.
     pub record: ApiKeyRecord,
-    /// Headers that depend only on the key's settings.
+    /// Its limit headers.
     pub headers: KeyHeaders,
 }
 
-impl AuthKey {
-    /// Wraps a record.
+impl CachedKey {
+    /// The key of a row, with its headers.
     pub fn new(record: ApiKeyRecord) -> Self {
         let headers = KeyHeaders::for_key(&record);
         Self { record, headers }
     }
 }
 
-impl Deref for AuthKey {
-    type Target = ApiKeyRecord;
-
-    fn deref(&self) -> &ApiKeyRecord {
-        &self.record
-    }
-}
-
 /// A cached lookup: the key, or `None` for "no such key".
-pub type Lookup = Option<Arc<AuthKey>>;
+pub type Lookup = Option<Arc<CachedKey>>;
 
 #[derive(Clone)]
 struct Entry {

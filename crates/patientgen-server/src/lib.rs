@@ -1,27 +1,31 @@
 //! patientgen-server: the HTTP service — upstream's API v1 on axum, jobs in the
 //! database with a worker pool per instance, API keys, OpenAPI and metrics.
 
+pub mod admission;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod first_run;
-pub mod gate;
+pub mod job_request;
 pub mod jobs;
 pub mod keycache;
 pub mod limits;
 pub mod metrics;
 pub mod models;
 pub mod routes;
+pub mod scenario_source;
 pub mod state;
 pub mod usage;
 
-pub use config::ServerConfig;
+pub use config::{InvalidSetting, ServerConfig};
 pub use state::AppState;
 
+use chrono::{DateTime, Utc};
 use clock::Clock;
-use patientgen_storage::{KeyLimits, StorageError, Store};
+use patientgen_storage::{KeyLimits, KeySettings, Scope, Scopes, StorageError, Store};
 use std::sync::Arc;
 
 /// Errors starting the service.
@@ -48,54 +52,64 @@ pub async fn build_state_with_clock(
     config: ServerConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, ServeError> {
+    config.validate().map_err(|e| ServeError::Config(e.to_string()))?;
     let limiter =
         limits::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
             .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
     let store = Store::connect(config.database_url.as_deref(), &config.data_dir, &config.pool).await?;
     store.migrate().await?;
-    ensure_bootstrap_keys(&store, &config).await?;
+    ensure_bootstrap_keys(&store, &config, clock.now()).await?;
     let state = AppState::new(config, store, metrics::install(), limiter, clock);
     state.keys.observe_revision(state.store.key_revision().await?);
     Ok(state)
 }
 
+/// Settings of an admin key the service makes itself (bootstrap, first run):
+/// every scope, patients per request up to the job ceiling, generous windows.
+pub fn admin_key_settings(config: &ServerConfig, name: &str, metadata: serde_json::Value) -> KeySettings {
+    KeySettings {
+        name: name.to_string(),
+        email: None,
+        is_demo: false,
+        scopes: Scopes::new([Scope::Admin, Scope::Generate, Scope::Read]),
+        limits: KeyLimits {
+            max_patients_per_request: i32::try_from(config.max_patients_per_job).unwrap_or(i32::MAX),
+            max_requests_per_minute: 6000,
+            max_requests_per_hour: 100_000,
+            max_requests_per_day: None,
+            max_patients_per_day: None,
+        },
+        expires_at: None,
+        metadata,
+    }
+}
+
 /// The admin key from `PATIENTGEN_ADMIN_KEY`, upstream's `API_KEY`, and the demo
 /// key when enabled — stored hashed, created once.
-pub async fn ensure_bootstrap_keys(store: &Store, config: &ServerConfig) -> Result<(), StorageError> {
-    let admin_limits = KeyLimits {
-        max_patients_per_request: i32::try_from(config.max_patients_per_job).unwrap_or(i32::MAX),
-        max_requests_per_minute: 6000,
-        max_requests_per_hour: 100_000,
-        max_requests_per_day: None,
-        max_patients_per_day: None,
-    };
+pub async fn ensure_bootstrap_keys(
+    store: &Store,
+    config: &ServerConfig,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
     for (key, name) in
         [(&config.admin_key, "Bootstrap admin key"), (&config.legacy_api_key, "Legacy API_KEY (imported)")]
     {
         if let Some(k) = key.as_deref().filter(|k| !k.is_empty()) {
-            auth::ensure_key(
-                store,
-                k,
-                name,
-                "admin,generate,read",
-                admin_limits,
-                false,
-                serde_json::json!({"bootstrap": true}),
-            )
-            .await?;
+            let settings = admin_key_settings(config, name, serde_json::json!({"bootstrap": true}));
+            store.ensure_key(k, settings, now).await?;
         }
     }
     if config.demo_key {
-        auth::ensure_key(
-            store,
-            config::DEMO_KEY,
-            "Public Demo Key",
-            "generate,read",
-            KeyLimits::demo(),
-            true,
-            serde_json::json!({"auto_created": true, "public_demo": true}),
-        )
-        .await?;
+        let settings = KeySettings {
+            name: "Public Demo Key".to_string(),
+            email: None,
+            is_demo: true,
+            scopes: Scopes::new([Scope::Generate, Scope::Read]),
+            limits: KeyLimits::demo(),
+            expires_at: None,
+            metadata: serde_json::json!({"auto_created": true, "public_demo": true}),
+        };
+        store.ensure_key(config::DEMO_KEY, settings, now).await?;
     }
     Ok(())
 }

@@ -53,9 +53,9 @@ pub struct GenerationRequest {
 /// 201 response of `POST /api/v1/generation/`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct GenerationResponse {
-    /// Job id.
+    /// The new job's id: poll `GET /api/v1/jobs/{job_id}`.
     pub job_id: String,
-    /// `pending`.
+    /// Always `pending` (a worker picks it up).
     pub status: String,
     /// Human-readable confirmation.
     pub message: String,
@@ -83,9 +83,9 @@ pub struct ProgressDetails {
 pub struct JobFileInfo {
     /// File name.
     pub name: String,
-    /// Format.
+    /// `zip`, or `json` for the patients kept for `?format=json`.
     pub format: String,
-    /// Bytes.
+    /// Size in bytes.
     pub bytes: i64,
     /// SHA-256, hex.
     pub sha256: String,
@@ -94,7 +94,7 @@ pub struct JobFileInfo {
 /// A job (upstream's `JobResponse`, plus `files`, `started_at`, `attempts`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JobResponse {
-    /// Id.
+    /// The job's id (a UUID).
     pub job_id: String,
     /// `pending`, `running`, `completed`, `failed`, `cancelled`.
     pub status: String,
@@ -105,7 +105,7 @@ pub struct JobResponse {
     /// The request (passwords removed).
     #[schema(value_type = Object)]
     pub config: Value,
-    /// Finished.
+    /// When it ended (RFC 3339), if it has.
     pub completed_at: Option<String>,
     /// Error text.
     pub error: Option<String>,
@@ -127,7 +127,7 @@ pub struct JobResponse {
 /// `GET /api/v1/jobs/{id}/results`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ResultsPage {
-    /// Job.
+    /// The job the patients belong to.
     pub job_id: String,
     /// Patients in the job.
     pub total: u64,
@@ -135,23 +135,23 @@ pub struct ResultsPage {
     pub page: u64,
     /// Page size.
     pub per_page: u64,
-    /// Pages.
+    /// Pages of `per_page` patients.
     pub total_pages: u64,
     /// Patients of the page (the record of `patients.json`).
     #[schema(value_type = Vec<Object>)]
     pub patients: Vec<Value>,
 }
 
-/// `DELETE` responses.
+/// Body of a successful `DELETE` (upstream's shape).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeleteResponse {
     /// Always true.
     pub success: bool,
-    /// Message.
+    /// Human-readable confirmation.
     pub message: String,
-    /// The id.
+    /// The id of what was deleted.
     pub deleted_id: String,
-    /// When.
+    /// When it was deleted (RFC 3339, UTC).
     pub timestamp: String,
 }
 
@@ -159,14 +159,14 @@ pub struct DeleteResponse {
 /// scenario keys (warfare_types, tempo, seed…) are accepted and kept.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ConfigurationTemplate {
-    /// Name.
+    /// Scenario name (at most 255 characters).
     pub name: String,
-    /// Description.
+    /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-    /// Fronts.
+    /// Fronts with their casualty shares and nationalities.
     pub front_configs: Vec<FrontConfig>,
-    /// Facilities.
+    /// Facilities of the evacuation chain with their death and return-to-duty rates.
     pub facility_configs: Vec<FacilityConfig>,
     /// Patients (> 0).
     pub total_patients: i64,
@@ -187,30 +187,30 @@ pub struct ConfigurationTemplate {
 /// A stored template (`ConfigurationTemplateDB`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConfigurationResponse {
-    /// Name.
+    /// Scenario name.
     pub name: String,
-    /// Description.
+    /// Free text.
     pub description: Option<String>,
-    /// Fronts.
+    /// Fronts as sent.
     #[schema(value_type = Vec<Object>)]
     pub front_configs: Value,
-    /// Facilities.
+    /// Facilities as sent.
     #[schema(value_type = Vec<Object>)]
     pub facility_configs: Value,
-    /// Patients.
+    /// Patients a job from this template generates unless overridden.
     pub total_patients: i32,
     /// Injury mix.
     #[schema(value_type = Object)]
     pub injury_distribution: Value,
-    /// Version.
+    /// The client's version number (1 or more).
     pub version: i32,
-    /// Parent.
+    /// The template this one was derived from.
     pub parent_config_id: Option<String>,
-    /// Id.
+    /// The template's id (a UUID).
     pub id: String,
-    /// Created.
+    /// When it was created (RFC 3339).
     pub created_at: String,
-    /// Updated.
+    /// When it was last replaced (RFC 3339).
     pub updated_at: String,
     /// Other scenario settings.
     #[serde(flatten)]
@@ -227,7 +227,7 @@ pub struct ValidationResult {
     pub errors: Vec<String>,
 }
 
-/// A nation.
+/// A nation patients can come from.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Nationality {
     /// ISO alpha-3.
@@ -236,23 +236,23 @@ pub struct Nationality {
     pub name: String,
 }
 
-/// A facility type.
+/// A role of the evacuation chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FacilityType {
     /// `POI`, `R1`…`R4`.
     pub id: String,
-    /// Name.
+    /// Human-readable name, e.g. `Role 1`.
     pub name: String,
 }
 
 /// Upstream's static front.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StaticFront {
-    /// Name.
+    /// Front name.
     pub name: String,
     /// Share 0–1.
     pub ratio: f64,
-    /// Nationalities.
+    /// Nationalities of its casualties, percentages summing to 100.
     pub nations: Vec<NationalityShare>,
 }
 
@@ -262,38 +262,38 @@ pub struct FrontendConfig {
     /// The public demo key when enabled, else null.
     #[serde(rename = "apiKey")]
     pub api_key: Option<String>,
-    /// Application name.
+    /// Shown in the page title.
     #[serde(rename = "appName")]
     pub app_name: String,
-    /// Version.
+    /// The patientgen version serving the page.
     pub version: String,
     /// Always false.
     pub debug: bool,
 }
 
-/// Summary of a preset.
+/// A preset as listed (without its full scenario).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PresetSummary {
-    /// Id.
+    /// Its id, e.g. `nato_article_5`.
     pub id: String,
-    /// Name.
+    /// Shown in listings.
     pub name: String,
-    /// Description.
+    /// One or two sentences for listings.
     pub description: String,
     /// Category id.
     pub category: String,
     /// Difficulty id.
     pub difficulty: String,
-    /// Patients.
+    /// Patients it generates unless overridden.
     pub total_patients: u32,
-    /// Days.
+    /// Days of fighting.
     pub duration_days: u32,
 }
 
 /// `GET /api/v1/presets`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PresetList {
-    /// Presets.
+    /// The presets matching the filter, in display order.
     pub presets: Vec<PresetSummary>,
     /// Categories: id → {name, icon}.
     #[schema(value_type = Object)]
@@ -308,7 +308,7 @@ pub struct PresetList {
 /// `GET /api/v1/presets/{id}`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PresetDetail {
-    /// The preset.
+    /// The preset as stored, without its temporal settings.
     #[schema(value_type = Object)]
     pub preset: Value,
     /// A configuration ready for `POST /api/v1/generation/`.
@@ -319,11 +319,11 @@ pub struct PresetDetail {
 /// A category with its preset count.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CategoryEntry {
-    /// Id.
+    /// Category id, as in a preset's `category`.
     pub id: String,
-    /// Name.
+    /// Shown to users.
     pub name: String,
-    /// Icon.
+    /// An icon name for the category, e.g. `military`.
     pub icon: Option<String>,
     /// Presets in it.
     pub preset_count: usize,
@@ -332,22 +332,22 @@ pub struct CategoryEntry {
 /// `GET /api/v1/presets/categories/list`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CategoryList {
-    /// Categories.
+    /// Every category, in id order.
     pub categories: Vec<CategoryEntry>,
     /// Number of categories.
     pub total_categories: usize,
 }
 
-/// `VisualizationDataResponse`.
+/// Data for a chart (upstream's `VisualizationDataResponse`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VisualizationResponse {
-    /// Data.
+    /// The chart's data; its shape depends on the endpoint.
     #[schema(value_type = Object)]
     pub data: Value,
     /// Where it came from.
     #[schema(value_type = Object)]
     pub metadata: Value,
-    /// When.
+    /// When it was computed (RFC 3339, UTC).
     pub generated_at: String,
     /// Always null.
     pub cache_expires_at: Option<String>,
@@ -361,7 +361,7 @@ pub struct StreamRequest(pub Value);
 /// Simple status bodies (`/health`, `/ready`, liveness, readiness).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusBody {
-    /// Status.
+    /// `healthy` or `degraded` (`/health`), `ready` or `not_ready`, `alive`.
     pub status: String,
     /// Checked services.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,7 +377,7 @@ pub struct StatusBody {
 pub struct HealthReport {
     /// `healthy`, `degraded` (rate limits not shared: Redis unreachable) or `unhealthy`.
     pub status: String,
-    /// When.
+    /// When the checks ran (RFC 3339, UTC).
     pub timestamp: String,
     /// Individual checks.
     #[schema(value_type = Object)]

@@ -18,9 +18,9 @@ pub struct AppState(Arc<Inner>);
 
 /// The state itself.
 pub struct Inner {
-    /// Configuration.
+    /// Settings, fixed at start.
     pub config: ServerConfig,
-    /// Database.
+    /// Keys, templates, jobs and (on PostgreSQL) job files.
     pub store: Store,
     /// Job files.
     pub artifacts: ArtifactStore,

@@ -25,6 +25,12 @@ async fn lifecycle(db: Db) {
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["progress"], 100);
     assert_eq!(done["summary"]["total_patients"], 600);
+    // Arrival times for the web UI's charts: facility -> triage -> percentiles.
+    let role1 = &done["summary"]["arrival_hours"]["Role1"]["all"];
+    assert!(
+        role1["count"].as_u64().is_some_and(|n| n > 0) && role1["p90"].as_f64() >= role1["p50"].as_f64(),
+        "{role1}"
+    );
     assert_eq!(done["output_files"], json!(["patients.json", "patients.csv"]));
     assert_eq!(done["attempts"], 1);
     assert!(done["config"].get("encryption_password").is_none());
@@ -199,7 +205,7 @@ async fn authentication_and_scopes() {
     let record = s
         .state
         .store
-        .find_key_by_hash(&patientgen_server::auth::hash_key(&k))
+        .find_key_by_hash(&patientgen_storage::keys::hash_key(&k))
         .await
         .expect("q")
         .expect("key");

@@ -29,7 +29,7 @@ async fn an_empty_database_gets_one_admin_key_printed_once() {
     let keys = s.state.store.list_keys(&Default::default()).await.expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].name, "First-run admin key");
-    assert!(keys[0].has_scope("admin"));
+    assert!(keys[0].has_scope(patientgen_storage::Scope::Admin));
     s.stop().await;
 }
 
@@ -71,17 +71,19 @@ async fn only_the_demo_key_still_counts_as_empty_but_other_keys_do_not() {
 
     // A key made earlier (e.g. with `patientgen keys create`) means no first run.
     let s = start(Db::Sqlite, |c| c.admin_key = None).await;
-    patientgen_server::auth::ensure_key(
-        &s.state.store,
-        ADMIN,
-        "made by hand",
-        "generate,read",
-        Default::default(),
-        false,
-        serde_json::json!({}),
-    )
-    .await
-    .expect("key");
+    let settings = patientgen_storage::KeySettings {
+        name: "made by hand".into(),
+        email: None,
+        is_demo: false,
+        scopes: patientgen_storage::Scopes::new([
+            patientgen_storage::Scope::Generate,
+            patientgen_storage::Scope::Read,
+        ]),
+        limits: Default::default(),
+        expires_at: None,
+        metadata: serde_json::json!({}),
+    };
+    s.state.store.ensure_key(ADMIN, settings, s.state.clock.now()).await.expect("key");
     let mut out = Vec::new();
     assert_eq!(announce(&s.state, addr, &mut out).await.expect("ok"), None);
     assert!(out.is_empty());

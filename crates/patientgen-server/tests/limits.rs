@@ -358,7 +358,7 @@ async fn a_known_key_needs_no_database_query() {
     let r = s.get("/api/v1/presets", Some(&key)).send().await.expect("request");
     assert_eq!((r.status().as_u16(), header(&r, "x-daily-usage")), (200, "2"));
     let stranger =
-        patientgen_server::auth::generate_key(patientgen_server::auth::KeyKind::Live).expect("key");
+        patientgen_storage::keys::generate_key(patientgen_storage::keys::KeyKind::Live).expect("key");
     let r = s.get("/api/v1/presets", Some(&stranger)).send().await.expect("request");
     assert_eq!(r.status().as_u16(), 503);
     // A route that needs the database says it is unavailable, not "not found".

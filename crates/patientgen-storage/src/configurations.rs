@@ -4,58 +4,64 @@ use crate::{StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 
-/// A stored configuration template.
+/// A stored configuration template: upstream's template fields as the client
+/// sent them (validated as a scenario when written), plus the other scenario
+/// fields in `extra`.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ConfigurationRecord {
-    /// UUID.
+    /// Its id (a UUID).
     pub id: String,
-    /// Key that created it.
+    /// The key that created it: its owner.
     pub owner_key_id: Option<String>,
-    /// Name.
+    /// Scenario name.
     pub name: String,
-    /// Description.
+    /// Free text.
     pub description: Option<String>,
-    /// Fronts.
-    pub front_configs: Json<serde_json::Value>,
-    /// Facilities.
-    pub facility_configs: Json<serde_json::Value>,
-    /// Injury mix.
-    pub injury_distribution: Json<serde_json::Value>,
-    /// Patients.
+    /// `front_configs` as sent (a list of fronts).
+    #[sqlx(json)]
+    pub front_configs: serde_json::Value,
+    /// `facility_configs` as sent (a list of facilities).
+    #[sqlx(json)]
+    pub facility_configs: serde_json::Value,
+    /// `injury_distribution` as sent (injury type → share).
+    #[sqlx(json)]
+    pub injury_distribution: serde_json::Value,
+    /// Patients to generate.
     pub total_patients: i32,
-    /// Version.
+    /// The client's version number (1 or more).
     pub version: i32,
-    /// Parent template.
+    /// The template this one was derived from.
     pub parent_config_id: Option<String>,
     /// Other scenario fields (warfare types, tempo…), kept for generation.
-    pub extra: Json<serde_json::Value>,
-    /// Created.
+    #[sqlx(json)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
-    /// Updated.
+    /// When it was last replaced.
     pub updated_at: DateTime<Utc>,
 }
 
-/// Fields of a template to write.
+/// A template to write (the fields of [`ConfigurationRecord`] a client sets).
 #[derive(Debug, Clone)]
 pub struct NewConfiguration {
-    /// Name.
+    /// Scenario name.
     pub name: String,
-    /// Description.
+    /// Free text.
     pub description: Option<String>,
-    /// Fronts.
+    /// `front_configs` as sent.
     pub front_configs: serde_json::Value,
-    /// Facilities.
+    /// `facility_configs` as sent.
     pub facility_configs: serde_json::Value,
-    /// Injury mix.
+    /// `injury_distribution` as sent.
     pub injury_distribution: serde_json::Value,
-    /// Patients.
+    /// Patients to generate.
     pub total_patients: i32,
-    /// Version.
+    /// The client's version number.
     pub version: i32,
-    /// Parent.
+    /// The template it was derived from.
     pub parent_config_id: Option<String>,
     /// Other scenario fields.
-    pub extra: serde_json::Value,
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 macro_rules! configuration_columns {

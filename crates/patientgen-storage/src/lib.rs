@@ -10,26 +10,34 @@
 mod artifacts;
 mod configurations;
 mod jobs;
-mod keys;
+pub mod keys;
 mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
-pub use jobs::{Claimed, JobFile, JobRecord, JobStatus, NewJob, Progress};
-pub use keys::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
-pub use store::{Backend, PoolSettings, Store};
+pub use jobs::{
+    Claimed, JobFile, JobOptions, JobRecord, JobStatus, JobSummary, NewJob, Priority, Progress, UnknownStatus,
+};
+pub use keys::{
+    ApiKeyRecord, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
+};
+pub(crate) use store::Backend;
+pub use store::{PoolSettings, Store};
 
-/// Storage errors.
+/// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] DatabaseError),
     /// Migrations failed.
     #[error("migration error: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(#[source] DatabaseError),
+    /// The database cannot be reached (pool timeout, connection or TLS failure).
+    #[error("database error: {0}")]
+    Unavailable(#[source] DatabaseError),
     /// The artifact store failed.
     #[error("artifact store error: {0}")]
     Io(#[from] std::io::Error),
@@ -47,18 +55,36 @@ pub enum StorageError {
     Ambiguous(String),
 }
 
+/// The database driver's error, kept as the source of a [`StorageError`]
+/// without making the driver part of this crate's interface.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(Box<dyn std::error::Error + Send + Sync>);
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        let unavailable = matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+        );
+        if unavailable {
+            StorageError::Unavailable(DatabaseError(e.into()))
+        } else {
+            StorageError::Database(DatabaseError(e.into()))
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StorageError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StorageError::Migration(DatabaseError(e.into()))
+    }
+}
+
 impl StorageError {
     /// Whether the error means the database is unreachable (as opposed to a bad query).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StorageError::Database(
-                sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-            )
-        )
+        matches!(self, StorageError::Unavailable(_))
     }
 }
 

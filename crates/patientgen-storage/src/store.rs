@@ -15,7 +15,7 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 /// Connection-pool settings (`DATABASE_POOL_*`).
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
-    /// Maximum connections.
+    /// Most connections open at once.
     pub max_connections: u32,
     /// How long to wait for a free connection.
     pub acquire_timeout: Duration,
@@ -38,7 +38,7 @@ impl Default for PoolSettings {
 
 /// The database behind a store.
 #[derive(Debug, Clone)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// PostgreSQL.
     Postgres(PgPool),
     /// Embedded SQLite file.
@@ -134,8 +134,8 @@ impl Store {
         }
     }
 
-    /// The pool.
-    pub fn backend(&self) -> &Backend {
+    /// The database pool, for the backend-specific statements.
+    pub(crate) fn backend(&self) -> &Backend {
         &self.backend
     }
 

@@ -16,13 +16,36 @@ fn new_job(id: &str, owner: &str) -> NewJob {
         job_id: id.into(),
         owner_key_id: Some(owner.into()),
         config: serde_json::json!({"total_patients": 10}),
-        scenario: serde_json::json!({"total_patients": 10, "seed": 1}),
-        options: serde_json::json!({"output_formats": ["json"]}),
+        scenario: patientgen_core::ScenarioConfig::default().with_overrides(Some(10), Some(1)),
+        options: JobOptions {
+            output_formats: vec![patientgen_output::Format::Json, patientgen_output::Format::Csv],
+            use_compression: true,
+            use_encryption: false,
+            priority: Priority::High,
+            name: "Test".into(),
+        },
         seed: u64::MAX - 1,
         total_patients: 10,
         encryption_key: None,
         generator_version: "test".into(),
     }
+}
+
+/// The job summary of ten generated patients.
+fn summary_of_ten() -> JobSummary {
+    use patientgen_core::summary::PatientFacts;
+    let scenario = patientgen_core::ScenarioConfig::default()
+        .with_overrides(Some(10), Some(1))
+        .validate(patientgen_core::data::catalog(), Default::default())
+        .expect("valid");
+    let generator = patientgen_core::Generator::new(&scenario);
+    let mut builder = patientgen_core::SummaryBuilder::default();
+    for slot in generator.plan() {
+        builder.add(&PatientFacts::of(&generator.patient(&slot)));
+    }
+    let summary = JobSummary::new(&builder.build(), 1);
+    assert!(!summary.arrival_hours.is_empty());
+    summary
 }
 
 #[tokio::test]
@@ -45,13 +68,15 @@ async fn keys_are_found_by_hash_only() {
             id: uuid::Uuid::new_v4().to_string(),
             key_hash: "a".repeat(64),
             key_prefix: "sk_live_abcd".into(),
-            name: "Exercise Alpha".into(),
-            email: Some("ops@example.org".into()),
-            is_demo: false,
-            scopes: "generate,read".into(),
-            limits: KeyLimits::default(),
-            expires_at: None,
-            metadata: serde_json::json!({}),
+            settings: KeySettings {
+                name: "Exercise Alpha".into(),
+                email: Some("ops@example.org".into()),
+                is_demo: false,
+                scopes: Scopes::new([Scope::Generate, Scope::Read]),
+                limits: KeyLimits::default(),
+                expires_at: None,
+                metadata: serde_json::json!({}),
+            },
         };
         let stored = store.insert_key(&key, now).await.expect("insert");
         assert_eq!(stored.max_requests_per_minute, 60);
@@ -92,6 +117,43 @@ async fn keys_are_found_by_hash_only() {
 }
 
 #[tokio::test]
+async fn keys_are_made_bootstrapped_imported_and_rotated_in_one_place() {
+    each_backend(async |store| {
+        let now = Utc::now();
+        let settings = KeySettings {
+            name: "Bootstrap".into(),
+            email: None,
+            is_demo: false,
+            scopes: Scopes::parse("admin,generate,read").expect("scopes"),
+            limits: KeyLimits::default(),
+            expires_at: None,
+            metadata: serde_json::json!({"bootstrap": true}),
+        };
+        let first = store.ensure_key("boot-key-0001", settings.clone(), now).await.expect("ensure");
+        let again = store.ensure_key("boot-key-0001", settings.clone(), now).await.expect("ensure again");
+        assert_eq!(first.id, again.id, "an existing key is kept");
+        assert_eq!(first.key_hash, keys::hash_key("boot-key-0001"));
+        assert_eq!(first.scopes.to_string(), "admin,generate,read");
+
+        assert!(matches!(NewApiKey::import("short", settings.clone()), Err(KeyError::BadLength)));
+        let forged = format!("{}x", keys::generate_key(keys::KeyKind::Live).expect("random"));
+        assert!(matches!(NewApiKey::import(&forged, settings.clone()), Err(KeyError::BadChecksum)));
+        let imported = NewApiKey::import("upstream-key-1234", settings.clone()).expect("import");
+        assert_eq!(imported.settings.metadata, serde_json::json!({"imported": true}));
+
+        let (new, plaintext) =
+            store.rotate_key(&first, None, now + Duration::hours(1), now).await.expect("rotate");
+        assert!(keys::checksum_valid(&plaintext) && plaintext.starts_with("sk_live_"));
+        assert_eq!((new.name.as_str(), &new.scopes), ("Bootstrap (Rotated)", &first.scopes));
+        assert_eq!(new.key_metadata, serde_json::json!({"rotated_from": first.id}));
+        let old = store.get_key(&first.id).await.expect("get").expect("exists");
+        assert_eq!(old.replaced_by.as_deref(), Some(new.id.as_str()));
+        assert!(old.expires_at.is_some_and(|e| e > now));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn key_changes_bump_the_revision_but_usage_does_not() {
     each_backend(async |store| {
         let now = Utc::now();
@@ -99,13 +161,15 @@ async fn key_changes_bump_the_revision_but_usage_does_not() {
             id: uuid::Uuid::new_v4().to_string(),
             key_hash: "c".repeat(64),
             key_prefix: "sk_live_cccc".into(),
-            name: "Revision".into(),
-            email: None,
-            is_demo: false,
-            scopes: "read".into(),
-            limits: KeyLimits::default(),
-            expires_at: None,
-            metadata: serde_json::json!({}),
+            settings: KeySettings {
+                name: "Revision".into(),
+                email: None,
+                is_demo: false,
+                scopes: Scopes::new([Scope::Read]),
+                limits: KeyLimits::default(),
+                expires_at: None,
+                metadata: serde_json::json!({}),
+            },
         };
         let r0 = store.key_revision().await.expect("revision");
         store.insert_key(&key, now).await.expect("insert");
@@ -141,7 +205,7 @@ async fn configurations_are_scoped_to_their_owner() {
             total_patients: 10,
             version: 1,
             parent_config_id: None,
-            extra: serde_json::json!({"tempo": "surge"}),
+            extra: serde_json::Map::from_iter([("tempo".to_string(), serde_json::json!("surge"))]),
         };
         store.insert_configuration("c1", Some("alice"), &c, now).await.expect("insert");
         assert!(store.get_configuration("c1", Some("alice")).await.expect("get").is_some());
@@ -159,7 +223,7 @@ async fn configurations_are_scoped_to_their_owner() {
             .expect("update")
             .expect("visible");
         assert_eq!(updated.name, "Baltic 2");
-        assert_eq!(updated.extra.0["tempo"], "surge");
+        assert_eq!(updated.extra["tempo"], "surge");
         assert!(!store.delete_configuration("c1", Some("bob")).await.expect("delete"));
         assert!(store.delete_configuration("c1", Some("alice")).await.expect("delete"));
     })
@@ -184,7 +248,12 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
         claimed.dedup();
         assert_eq!(claimed.len(), 2, "two workers, two different jobs");
         let j = store.get_job(&claimed[0], None).await.expect("get").expect("exists");
-        assert_eq!(j.status, "running");
+        assert_eq!(j.status, JobStatus::Running);
+        assert_eq!(
+            (j.scenario.clone(), j.options.clone()),
+            (new_job("x", "y").scenario, new_job("x", "y").options)
+        );
+        assert_eq!(j.options.file_names(), ["patients.json.gz", "patients.csv.gz"]);
         assert_eq!(j.seed_u64(), u64::MAX - 1);
         // Tenancy.
         assert!(store.get_job("j0", Some("bob")).await.expect("get").is_none());
@@ -209,7 +278,7 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
         );
         // A pending job is cancelled at once.
         let pending = store.cancel_job("j3", Some("alice"), now).await.expect("cancel").expect("visible");
-        assert_eq!(pending.status, "cancelled");
+        assert_eq!(pending.status, JobStatus::Cancelled);
         // An expired lease lets another worker take over; the old holder can no longer finish it.
         let other = claimed[1].clone();
         let later = now + Duration::seconds(31);
@@ -226,27 +295,22 @@ async fn the_job_queue_hands_each_job_to_one_worker() {
         };
         assert_eq!(stolen.job.job_id, other);
         assert_eq!(stolen.job.attempts, 2);
+        let summary = summary_of_ten();
         let old_holder = if stolen.job.lease_owner.as_deref() == Some("w3") { "w1" } else { "w2" };
-        assert!(
-            !store
-                .complete_job(&other, old_holder, &serde_json::json!({}), 10, later)
-                .await
-                .expect("complete")
-        );
-        assert!(
-            store
-                .complete_job(&other, "w3", &serde_json::json!({"total_patients": 10}), 10, later)
-                .await
-                .expect("complete")
-        );
+        assert!(!store.complete_job(&other, old_holder, &summary, 10, later).await.expect("complete"));
+        assert!(store.complete_job(&other, "w3", &summary, 10, later).await.expect("complete"));
         let done = store.get_job(&other, None).await.expect("get").expect("exists");
-        assert_eq!((done.status.as_str(), done.progress), ("completed", 100));
+        assert_eq!((done.status, done.progress), (JobStatus::Completed, 100));
+        assert_eq!(done.summary.as_ref(), Some(&summary), "the summary reads back as written");
         // Graceful shutdown puts running jobs back.
         store.insert_job(&new_job("j9", "alice"), later).await.expect("insert");
         let c =
             store.claim_job("w4", later + Duration::seconds(30), later).await.expect("claim").expect("job");
         assert_eq!(store.requeue_jobs_of("w4", later).await.expect("requeue"), 1);
-        assert_eq!(store.get_job(&c.job.job_id, None).await.expect("get").expect("exists").status, "pending");
+        assert_eq!(
+            store.get_job(&c.job.job_id, None).await.expect("get").expect("exists").status,
+            JobStatus::Pending
+        );
         // Retention.
         let expired = store.expired_jobs(later + Duration::days(8)).await.expect("expired");
         assert!(expired.contains(&other));

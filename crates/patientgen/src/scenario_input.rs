@@ -35,5 +35,5 @@ pub fn from_preset(id: &str) -> CliResult<ScenarioConfig> {
         let ids: Vec<&str> = cat.presets.presets.iter().map(|p| p.id.as_str()).collect();
         CliError::input(format!("unknown preset '{id}' (available: {})", ids.join(", ")))
     })?;
-    Ok(cat.presets.config_for(preset))
+    Ok(ScenarioConfig::from_preset(&cat.presets, preset))
 }

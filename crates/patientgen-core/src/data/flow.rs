@@ -49,7 +49,7 @@ pub struct FacilityFlow {
     pub remain_hours: [f64; 2],
 }
 
-/// Flow modifiers.
+/// Adjustments to the flow model for mass casualties, the golden hour and the environment.
 #[derive(Debug, Clone, Deserialize)]
 pub struct FlowModifiers {
     /// Death factor in mass-casualty events.
@@ -80,7 +80,7 @@ pub struct FlowData {
     pub facilities: Vec<FacilityFlow>,
     /// Transit ranges keyed by (from, to).
     pub transit: BTreeMap<(Role, Role), HoursByTriage>,
-    /// Modifiers.
+    /// Mass-casualty, golden-hour and environment adjustments.
     pub modifiers: FlowModifiers,
     /// Default rates by [`Role::index`] (POI included).
     pub defaults: Vec<FacilityRates>,

@@ -13,7 +13,7 @@ pub use clinical::{
 };
 pub use flow::{FacilityFlow, FlowData, OutcomeShares, PoiFlow};
 pub use nations::{Demography, FamilyName, Nation, NationId, Rank};
-pub use presets::{Preset, PresetCatalog, PresetFront};
+pub use presets::{NationalityShare, Preset, PresetCatalog, PresetFront};
 pub use warfare::{
     EnvironmentEffect, InjuryPattern, IntensityLevel, SpecialEventTemplate, TempoCurve, TriageWeights,
     WarfareData, WarfareProfile,

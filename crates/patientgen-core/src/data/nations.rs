@@ -99,11 +99,11 @@ pub struct Nation {
     pub male_names: Vec<String>,
     /// Female given names.
     pub female_names: Vec<String>,
-    /// Family names.
+    /// Family names, each with its weight in the population.
     pub family_names: Vec<FamilyName>,
     /// Rank titles by NATO code.
     pub ranks: Vec<Rank>,
-    /// Units.
+    /// Unit names a patient's `unit` is drawn from.
     pub units: Vec<String>,
     /// Service number pattern (see the nation schema).
     pub service_number_pattern: String,

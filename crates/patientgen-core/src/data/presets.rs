@@ -2,18 +2,29 @@
 
 use super::nations::NationTable;
 use super::{DataError, parse};
-use crate::scenario::{FacilityConfig, FrontConfig, NationalityShare, ScenarioConfig};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const FILE: &str = "data/presets.json";
 
-/// A front of a preset.
+// Presets and scenario configurations share this type; its doc comment is the
+// OpenAPI description of the service's schemas.
+/// One nationality of a front.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NationalityShare {
+    /// ISO 3166-1 alpha-3 code.
+    pub nationality_code: String,
+    /// Percentage (0–100).
+    pub percentage: f64,
+}
+
+/// A front of a preset, as `presets.json` gives it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PresetFront {
-    /// Name.
+    /// Becomes the patients' `front`.
     pub name: String,
-    /// Nationalities.
+    /// Nationalities of its casualties, percentages summing to 100.
     pub nationality_distribution: Vec<NationalityShare>,
     /// Casualty share.
     pub casualty_rate: f64,
@@ -26,40 +37,40 @@ pub struct PresetScenario {
     pub base_date: String,
     /// Active warfare types.
     pub warfare_types: BTreeMap<String, bool>,
-    /// Intensity.
+    /// `low`, `medium`, `high` or `extreme`.
     pub intensity: String,
-    /// Tempo.
+    /// `sustained`, `escalating`, `surge`, `declining` or `intermittent`.
     pub tempo: String,
-    /// Special events.
+    /// Special events switched on or off by name.
     pub special_events: BTreeMap<String, bool>,
-    /// Environment.
+    /// Environmental conditions switched on or off by name.
     pub environmental_conditions: BTreeMap<String, bool>,
 }
 
-/// A preset.
+/// A ready-made scenario (upstream's preset shape, plus its temporal settings).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Preset {
-    /// Identifier.
+    /// Its id on the command line and in the API, e.g. `nato_article_5`.
     pub id: String,
-    /// Name.
+    /// Shown in listings; becomes the scenario name.
     pub name: String,
-    /// Description.
+    /// One or two sentences for listings.
     pub description: String,
     /// Category id.
     pub category: String,
     /// Difficulty id.
     pub difficulty: String,
-    /// Patients.
+    /// Patients it generates unless overridden.
     pub total_patients: u32,
-    /// Days.
+    /// Days of fighting.
     pub duration_days: u32,
     /// Main warfare type (upstream's field).
     pub warfare_type: String,
-    /// Fronts.
+    /// Fronts with their casualty shares and nationalities.
     pub fronts: Vec<PresetFront>,
     /// Injury mix.
     pub injury_distribution: BTreeMap<String, f64>,
-    /// Triage override.
+    /// Triage shares per injury type replacing the warfare tables' (rare).
     pub triage_override: Option<BTreeMap<String, BTreeMap<String, f64>>>,
     /// Temporal settings.
     pub scenario: PresetScenario,
@@ -68,7 +79,7 @@ pub struct Preset {
 /// A category or difficulty label.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Label {
-    /// Name.
+    /// Shown to users.
     pub name: String,
     /// Icon (categories).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,13 +92,13 @@ pub struct Label {
 /// A default facility configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FacilityDefault {
-    /// Id.
+    /// Facility id in the generation configuration, e.g. `Role1`.
     pub id: String,
-    /// Name.
+    /// Shown to users.
     pub name: String,
     /// Death rate.
     pub kia_rate: f64,
-    /// RTD rate.
+    /// Return-to-duty rate.
     pub rtd_rate: f64,
 }
 
@@ -96,9 +107,9 @@ pub struct FacilityDefault {
 pub struct PresetCatalog {
     /// Presets in display order.
     pub presets: Vec<Preset>,
-    /// Categories.
+    /// Category id → label and icon.
     pub categories: BTreeMap<String, Label>,
-    /// Difficulty levels.
+    /// Difficulty id → label and colour.
     pub difficulty_levels: BTreeMap<String, Label>,
     /// Facility configurations a preset's generation config carries.
     pub facility_defaults: Vec<FacilityDefault>,
@@ -128,57 +139,5 @@ impl PresetCatalog {
     /// A preset by id.
     pub fn get(&self, id: &str) -> Option<&Preset> {
         self.presets.iter().find(|p| p.id == id)
-    }
-
-    /// The preset's generation configuration (upstream's `generation_config`,
-    /// plus the temporal settings so that it runs as described).
-    pub fn config_for(&self, preset: &Preset) -> ScenarioConfig {
-        ScenarioConfig {
-            name: Some(preset.name.clone()),
-            description: Some(preset.description.clone()),
-            total_patients: Some(preset.total_patients.into()),
-            days_of_fighting: Some(preset.duration_days.into()),
-            duration_days: Some(preset.duration_days.into()),
-            base_date: Some(preset.scenario.base_date.clone()),
-            injury_distribution: Some(preset.injury_distribution.clone()),
-            front_configs: Some(
-                preset
-                    .fronts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| FrontConfig {
-                        id: format!("front_{i}"),
-                        name: f.name.clone(),
-                        nationality_distribution: f.nationality_distribution.clone(),
-                        casualty_rate: Some(f.casualty_rate),
-                    })
-                    .collect(),
-            ),
-            facility_configs: Some(
-                self.facility_defaults
-                    .iter()
-                    .map(|f| FacilityConfig {
-                        id: f.id.clone(),
-                        name: f.name.clone(),
-                        description: None,
-                        capacity: None,
-                        kia_rate: f.kia_rate,
-                        rtd_rate: f.rtd_rate,
-                        role: None,
-                        front_id: None,
-                    })
-                    .collect(),
-            ),
-            warfare_types: Some(preset.scenario.warfare_types.clone()),
-            warfare_type: Some(preset.warfare_type.clone()),
-            intensity: Some(preset.scenario.intensity.clone()),
-            tempo: Some(preset.scenario.tempo.clone()),
-            special_events: Some(preset.scenario.special_events.clone()),
-            environmental_conditions: Some(preset.scenario.environmental_conditions.clone()),
-            triage_override: preset.triage_override.clone(),
-            preset_id: Some(preset.id.clone()),
-            preset_name: Some(preset.name.clone()),
-            ..ScenarioConfig::default()
-        }
     }
 }

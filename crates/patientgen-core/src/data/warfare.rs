@@ -15,7 +15,7 @@ pub type TriageWeights = [f64; 3];
 pub enum Pattern {
     /// Peaks in the morning and evening, quiet nights.
     SustainedCombat {
-        /// Peak hours.
+        /// Hours of day (0–23) with the peak weight.
         peak_hours: Vec<u32>,
         /// Weight in peak hours.
         peak_intensity: f64,
@@ -26,9 +26,9 @@ pub enum Pattern {
     },
     /// A few intense bombardments per day.
     Surge {
-        /// Surges per day.
+        /// How many surges a day has.
         surges_per_day: u32,
-        /// Hours per surge.
+        /// How long each surge lasts, hours.
         surge_duration_hours: u32,
         /// Weight inside a surge.
         surge_intensity: f64,
@@ -39,7 +39,7 @@ pub enum Pattern {
     },
     /// Assault phases at fixed times.
     PhasedAssault {
-        /// Phases.
+        /// The phases, in the order of the day.
         assault_phases: Vec<AssaultPhase>,
         /// Weight outside the phases.
         baseline_intensity: f64,
@@ -55,7 +55,7 @@ pub enum Pattern {
     },
     /// A few strikes per day, mostly in daylight.
     PrecisionStrike {
-        /// Strikes per day.
+        /// Strikes per day, drawn from this inclusive range.
         strikes_per_day_range: [u32; 2],
         /// Probability that a strike ignores the daylight window.
         time_randomization: f64,
@@ -80,7 +80,7 @@ pub enum Pattern {
     },
     /// Incidents in working hours.
     LowIntensity {
-        /// Hours with incidents.
+        /// Hours of day (0–23) in which incidents happen.
         incident_hours: Vec<u32>,
         /// Weight in those hours.
         incident_intensity: f64,
@@ -96,9 +96,9 @@ pub enum Pattern {
 pub struct AssaultPhase {
     /// First hour.
     pub start_hour: u32,
-    /// Hours.
+    /// How long the phase lasts, hours.
     pub duration: u32,
-    /// Weight.
+    /// Weight of its hours against the baseline.
     pub intensity: f64,
 }
 
@@ -120,7 +120,7 @@ struct ProfileFile {
 /// Everything about one warfare type.
 #[derive(Debug, Clone)]
 pub struct WarfareProfile {
-    /// Label.
+    /// Shown to users, e.g. "Artillery/Indirect Fire".
     pub display_name: String,
     /// Share of combat casualties relative to the other active types.
     pub weight: f64,
@@ -146,7 +146,7 @@ pub struct WarfareProfile {
 /// Battle-injury conditions of a warfare type.
 #[derive(Debug, Clone)]
 pub struct InjuryPattern {
-    /// Name.
+    /// Key in `clinical.json` and the patients' condition pool.
     pub name: String,
     /// Severity factor.
     pub severity_modifier: f64,
@@ -166,7 +166,7 @@ struct InjuryPatternFile {
     conditions: BTreeMap<String, f64>,
 }
 
-/// An intensity level.
+/// What an intensity level (`low`…`extreme`) changes.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IntensityLevel {
     /// Factor on mass-casualty probabilities.
@@ -196,7 +196,7 @@ pub struct TempoCurve {
     pub beyond_eight_days: Beyond,
 }
 
-/// A special-event template.
+/// When and how a special event (e.g. a major offensive) happens.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SpecialEventTemplate {
     /// Days (1-based) it happens on; every day when absent.
@@ -207,9 +207,9 @@ pub struct SpecialEventTemplate {
     pub share_of_day: [f64; 2],
     /// Upper bound on that share.
     pub max_share_of_day: f64,
-    /// Start hours.
+    /// Hours of day (0–23) it may start at.
     pub start_hours: Vec<u32>,
-    /// Duration.
+    /// How long it lasts, hours.
     pub duration_hours: f64,
     /// Factor on T1 triage for its casualties.
     pub severity_increase: f64,
@@ -253,7 +253,7 @@ pub struct WarfareData {
     pub background_hourly: [f64; 24],
     /// Profiles by [`WarfareType::index`].
     pub profiles: Vec<WarfareProfile>,
-    /// Injury patterns.
+    /// Injury patterns by name (the profiles point at them).
     pub injury_patterns: Vec<InjuryPattern>,
     /// By [`Intensity::index`].
     pub intensity: Vec<IntensityLevel>,

@@ -3,6 +3,8 @@
 //! web UI's payload), plus `seed` and `facility_chain`. Everything is optional
 //! here; [`super::validate`] turns it into a checked [`super::Scenario`].
 
+pub use crate::data::NationalityShare;
+use crate::data::{Preset, PresetCatalog};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -61,7 +63,7 @@ pub struct ScenarioConfig {
     /// `major_offensive`, `ambush`, `mass_casualty`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_events: Option<BTreeMap<String, bool>>,
-    /// Environmental conditions.
+    /// Environmental conditions (e.g. `night_operations`) switched on or off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environmental_conditions: Option<BTreeMap<String, bool>>,
     /// Triage shares per injury type, overriding the warfare tables.
@@ -100,16 +102,6 @@ pub struct FrontConfig {
     pub casualty_rate: Option<f64>,
 }
 
-/// One nationality of a front.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct NationalityShare {
-    /// ISO 3166-1 alpha-3 code.
-    pub nationality_code: String,
-    /// Percentage (0–100).
-    pub percentage: f64,
-}
-
 /// Parameters of one facility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -145,6 +137,86 @@ pub enum ConfigParseError {
 }
 
 impl ScenarioConfig {
+    /// The configuration of a preset (upstream's `generation_config`, plus the
+    /// temporal settings so that it runs as described), with the catalogue's
+    /// default facilities.
+    pub fn from_preset(presets: &PresetCatalog, preset: &Preset) -> Self {
+        Self {
+            name: Some(preset.name.clone()),
+            description: Some(preset.description.clone()),
+            total_patients: Some(preset.total_patients.into()),
+            days_of_fighting: Some(preset.duration_days.into()),
+            duration_days: Some(preset.duration_days.into()),
+            base_date: Some(preset.scenario.base_date.clone()),
+            injury_distribution: Some(preset.injury_distribution.clone()),
+            front_configs: Some(
+                preset
+                    .fronts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| FrontConfig {
+                        id: format!("front_{i}"),
+                        name: f.name.clone(),
+                        nationality_distribution: f.nationality_distribution.clone(),
+                        casualty_rate: Some(f.casualty_rate),
+                    })
+                    .collect(),
+            ),
+            facility_configs: Some(
+                presets
+                    .facility_defaults
+                    .iter()
+                    .map(|f| FacilityConfig {
+                        id: f.id.clone(),
+                        name: f.name.clone(),
+                        description: None,
+                        capacity: None,
+                        kia_rate: f.kia_rate,
+                        rtd_rate: f.rtd_rate,
+                        role: None,
+                        front_id: None,
+                    })
+                    .collect(),
+            ),
+            warfare_types: Some(preset.scenario.warfare_types.clone()),
+            warfare_type: Some(preset.warfare_type.clone()),
+            intensity: Some(preset.scenario.intensity.clone()),
+            tempo: Some(preset.scenario.tempo.clone()),
+            special_events: Some(preset.scenario.special_events.clone()),
+            environmental_conditions: Some(preset.scenario.environmental_conditions.clone()),
+            triage_override: preset.triage_override.clone(),
+            preset_id: Some(preset.id.clone()),
+            preset_name: Some(preset.name.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the patient count (and drops the legacy `count`, which would
+    /// otherwise still be read) and the seed, where given: the command line's
+    /// `-n`/`--seed` and the API's `total_patients`.
+    pub fn with_overrides(mut self, total_patients: Option<i64>, seed: Option<u64>) -> Self {
+        if let Some(n) = total_patients {
+            self.total_patients = Some(n.into());
+            self.count = None;
+        }
+        if let Some(seed) = seed {
+            self.seed = Some(seed);
+        }
+        self
+    }
+
+    /// Validates, then writes the seed the scenario runs with (a given one or
+    /// `options.fallback_seed`) back into the configuration, so that the
+    /// configuration stored or packaged with the patients reproduces them.
+    pub fn into_validated(
+        mut self,
+        catalog: &crate::data::Catalog,
+        options: super::ValidationOptions,
+    ) -> Result<(Self, super::Scenario), super::ValidationErrors> {
+        let scenario = self.validate(catalog, options)?;
+        self.seed = Some(scenario.seed);
+        Ok((self, scenario))
+    }
     /// Reads a JSON document; type errors name the field.
     pub fn from_json(text: &str) -> Result<Self, ConfigParseError> {
         let de = &mut serde_json::Deserializer::from_str(text);

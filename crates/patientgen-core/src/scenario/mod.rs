@@ -21,7 +21,7 @@ pub const MAX_DAYS: u32 = 365;
 /// A validated scenario, ready to generate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
-    /// Name.
+    /// Written into the metadata and used for download file names.
     pub name: String,
     /// Preset the scenario came from.
     pub preset_id: Option<String>,
@@ -33,9 +33,9 @@ pub struct Scenario {
     pub base_date: CivilDate,
     /// Active warfare types with their weights.
     pub warfare: Vec<(WarfareType, f64)>,
-    /// Intensity.
+    /// Scales mass casualties and triage severity.
     pub intensity: Intensity,
-    /// Tempo.
+    /// How casualties spread over the days.
     pub tempo: Tempo,
     /// Active special events.
     pub special_events: Vec<SpecialEvent>,
@@ -53,16 +53,16 @@ pub struct Scenario {
     pub front_facilities: Vec<(usize, Role, FacilityParams)>,
     /// Triage shares per injury type (T1, T2, T3), overriding the warfare tables.
     pub triage_override: [Option<[f64; 3]>; 3],
-    /// Seed.
+    /// The seed of every random stream: with the rest, fixes every patient.
     pub seed: u64,
 }
 
-/// A front.
+/// A front of a validated scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Front {
-    /// Identifier.
+    /// Its id, as configured (facilities refer to it).
     pub id: String,
-    /// Name.
+    /// Becomes the patients' `front`.
     pub name: String,
     /// Share of casualties.
     pub weight: f64,

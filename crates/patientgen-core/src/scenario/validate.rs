@@ -149,7 +149,7 @@ impl ScenarioConfig {
             }
         };
 
-        let warfare = self.check_warfare(&mut c);
+        let warfare = self.check_warfare(&mut c, catalog);
         let intensity = self.check_enum(
             &mut c,
             "intensity",
@@ -227,8 +227,7 @@ impl ScenarioConfig {
         }
     }
 
-    fn check_warfare(&self, c: &mut Checker) -> Vec<(WarfareType, f64)> {
-        let catalog = crate::data::catalog();
+    fn check_warfare(&self, c: &mut Checker, catalog: &Catalog) -> Vec<(WarfareType, f64)> {
         let modifier = scenario_modifier(self, "warfare_types").and_then(bool_map);
         let map = self.warfare_types.clone().or(modifier);
         let mut active = Vec::new();

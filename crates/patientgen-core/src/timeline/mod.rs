@@ -14,7 +14,7 @@
 
 mod patterns;
 
-use crate::alloc::{Urn, largest_remainder};
+use crate::apportion::{Urn, largest_remainder};
 use crate::data::{Catalog, NationId};
 use crate::model::{InjuryType, SpecialEvent, WarfareType};
 use crate::rng::{Domain, Rng};
@@ -50,7 +50,7 @@ pub struct PatientSlot {
     pub index: u32,
     /// Day of the scenario (1-based).
     pub day: u32,
-    /// Injury time.
+    /// When the patient is injured (UTC).
     pub injury_time: UtcSeconds,
     /// Warfare type of the event (`mixed` for special events).
     pub warfare: WarfareType,
@@ -64,7 +64,7 @@ pub struct PatientSlot {
     pub injury_type: InjuryType,
     /// Index of the front in the scenario.
     pub front: u16,
-    /// Nationality.
+    /// The patient's nation.
     pub nation: NationId,
     /// Number of earlier patients of the same nationality (0-based, in id
     /// order): service numbers derive their uniqueness from it.

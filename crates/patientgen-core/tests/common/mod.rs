@@ -14,7 +14,7 @@ pub fn from_json(json: &str) -> Scenario {
 
 pub fn preset(id: &str, patients: u32, seed: u64) -> Scenario {
     let cat = catalog();
-    let mut config = cat.presets.config_for(cat.presets.get(id).expect("preset exists"));
+    let mut config = ScenarioConfig::from_preset(&cat.presets, cat.presets.get(id).expect("preset exists"));
     config.total_patients = Some(patients.into());
     config.seed = Some(seed);
     config.validate(cat, ValidationOptions::default()).expect("preset validates")

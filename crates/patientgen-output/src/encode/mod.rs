@@ -19,7 +19,6 @@ use patientgen_core::Patient;
 
 /// Turns patients into the bytes of one format.
 pub trait Encoder: Send + Sync {
-    /// The format.
     /// Bytes before the first record.
     fn header(&self, meta: &Metadata, out: &mut Vec<u8>) -> Result<(), OutputError>;
     /// One record; `first` is true for the first patient of the file.
@@ -35,7 +34,7 @@ pub struct EncodeOptions {
     pub json_envelope: JsonEnvelope,
 }
 
-/// The encoder of a format.
+/// The encoder that writes `format`; `seed` goes into FHIR ids, `options` shape JSON.
 pub fn encoder_for(format: Format, seed: u64, options: EncodeOptions) -> Box<dyn Encoder> {
     match format {
         Format::Json => Box::new(JsonEncoder { envelope: options.json_envelope }),

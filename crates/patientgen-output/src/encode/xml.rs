@@ -31,9 +31,8 @@ impl Encoder for XmlEncoder {
 
     fn record(&self, patient: &Patient<'_>, _first: bool, out: &mut Vec<u8>) -> Result<(), OutputError> {
         let mut text = String::with_capacity(4096);
-        let ser = quick_xml::se::Serializer::with_root(&mut text, Some("item"))
-            .map_err(|e| OutputError::Serialize(e.to_string()))?;
-        serde::Serialize::serialize(patient, ser).map_err(|e| OutputError::Serialize(e.to_string()))?;
+        let ser = quick_xml::se::Serializer::with_root(&mut text, Some("item"))?;
+        serde::Serialize::serialize(patient, ser)?;
         out.extend_from_slice(text.as_bytes());
         out.push(b'\n');
         Ok(())

@@ -12,7 +12,8 @@ use std::io::Write;
 
 pub fn preset(id: &str, patients: u32, seed: u64) -> Scenario {
     let cat = catalog();
-    let mut config = cat.presets.config_for(cat.presets.get(id).expect("preset"));
+    let mut config =
+        patientgen_core::ScenarioConfig::from_preset(&cat.presets, cat.presets.get(id).expect("preset"));
     config.total_patients = Some(patients.into());
     config.seed = Some(seed);
     config.validate(cat, ValidationOptions::default()).expect("valid")

@@ -1,66 +1,70 @@
 //! Background generation jobs: a pool of workers per instance claims jobs from
-//! the database, generates them with heartbeats, and stores their files where
-//! every instance can read them.
+//! the database (worker.rs), runs each under a renewed lease until it ends
+//! (runner.rs), and has its files made by the package writer of
+//! `patientgen-output` (build.rs) and stored where every instance can read them.
 
+mod build;
 mod runner;
 mod worker;
 
 pub use runner::run_job;
 pub use worker::{Workers, spawn_retention};
 
+use patientgen_core::Scenario;
 use patientgen_core::data::catalog;
-use patientgen_core::scenario::{MAX_PATIENTS, ValidationOptions};
-use patientgen_core::{Scenario, ScenarioConfig};
-use patientgen_output::Format;
-use patientgen_storage::JobRecord;
-use serde::{Deserialize, Serialize};
+use patientgen_core::scenario::{MAX_PATIENTS, ValidationErrors, ValidationOptions};
+use patientgen_output::OutputError;
+use patientgen_storage::{JobRecord, StorageError};
 
-/// Output options stored with a job.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct JobOptions {
-    /// Formats.
-    pub output_formats: Vec<String>,
-    /// Gzip each file.
-    pub use_compression: bool,
-    /// Encrypt each file.
-    pub use_encryption: bool,
-    /// Recorded priority.
-    pub priority: String,
-    /// Scenario name (download file name).
-    pub name: String,
+/// Why a job failed; its text is the job's `error`.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The stored scenario no longer validates (e.g. after a data change).
+    #[error("Invalid scenario: {0}")]
+    Scenario(#[from] ValidationErrors),
+    /// The stored key material is not a derived key.
+    #[error("Invalid encryption key material")]
+    KeyMaterial,
+    /// Encryption was asked for but the key material is gone.
+    #[error("Encryption key material is missing")]
+    MissingKey,
+    /// The generating thread panicked or was aborted.
+    #[error("Generation crashed: {0}")]
+    Crashed(#[from] tokio::task::JoinError),
+    /// Generation stopped because the job was told to stop.
+    #[error("cancelled")]
+    Cancelled,
+    /// Reading or writing the job's scratch files failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Encrypting a file failed.
+    #[error("Encryption error: {0}")]
+    Encryption(patientgen_crypto::CryptoError),
+    /// Writing the ZIP failed.
+    #[error("Packaging failed: {0}")]
+    Packaging(OutputError),
+    /// Generating or encoding patients failed.
+    #[error("Generation failed: {0}")]
+    Generation(OutputError),
+    /// Storing the files failed.
+    #[error("Storage error: {0}")]
+    Storage(#[from] StorageError),
 }
 
-impl JobOptions {
-    /// The options stored with `job`.
-    pub fn of(job: &patientgen_storage::JobRecord) -> Result<Self, serde_json::Error> {
-        Self::deserialize(&job.options.0)
-    }
-
-    /// Parsed formats.
-    pub fn formats(&self) -> Vec<Format> {
-        self.output_formats.iter().filter_map(|f| f.parse().ok()).collect()
-    }
-
-    /// `.gz`, `.enc`, `.gz.enc` or nothing.
-    pub fn suffix(&self) -> &'static str {
-        match (self.use_compression, self.use_encryption) {
-            (false, false) => "",
-            (true, false) => ".gz",
-            (false, true) => ".enc",
-            (true, true) => ".gz.enc",
+impl From<OutputError> for JobError {
+    fn from(e: OutputError) -> Self {
+        match e {
+            OutputError::Cancelled => JobError::Cancelled,
+            OutputError::Io(e) => JobError::Io(e),
+            OutputError::Crypto(e) => JobError::Encryption(e),
+            e @ OutputError::Zip(_) => JobError::Packaging(e),
+            e => JobError::Generation(e),
         }
     }
 }
 
-/// The files a job produces (inside its ZIP).
-pub fn output_file_names(options: &JobOptions) -> Vec<String> {
-    options.formats().iter().map(|f| format!("{}{}", f.file_name(), options.suffix())).collect()
-}
-
 /// The validated scenario of a stored job (its seed included).
-pub fn job_scenario(job: &JobRecord) -> Result<Scenario, String> {
-    let config = ScenarioConfig::from_value(job.scenario.0.clone()).map_err(|e| e.to_string())?;
-    config
+pub fn job_scenario(job: &JobRecord) -> Result<Scenario, ValidationErrors> {
+    job.scenario
         .validate(catalog(), ValidationOptions { max_patients: MAX_PATIENTS, fallback_seed: job.seed_u64() })
-        .map_err(|e| e.to_string())
 }

@@ -1,22 +1,12 @@
-//! Running one claimed job: generate every format into a scratch directory (on a
-//! blocking thread), package the ZIP with its manifest, store the files, and
-//! finish the job — unless it was cancelled, timed out or lost its lease.
+//! Running one claimed job: build its files (build.rs) while a heartbeat renews
+//! the lease and reports progress, store the files, and finish the job —
+//! unless it was cancelled, timed out, lost its lease or the instance is
+//! shutting down.
 
-use super::{JobOptions, job_scenario};
+use super::JobError;
+use super::build::{Built, build};
 use crate::state::AppState;
-use chrono::Utc;
-use patientgen_core::Generator;
-use patientgen_core::time::UtcSeconds;
-use patientgen_crypto::DerivedKey;
-use patientgen_output::encode::{EncodeOptions, encoder_for};
-use patientgen_output::package::{Manifest, ManifestCounts, ManifestFile, write_zip};
-use patientgen_output::pipeline::{GenerateOptions, generate};
-use patientgen_output::sink::{HashingWriter, Layered, Layers};
-use patientgen_output::{Format, JsonEnvelope, Metadata, OutputError};
-use patientgen_storage::{JobFile, JobRecord, JobStatus, Progress};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
+use patientgen_storage::{JobRecord, JobStatus, Progress};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,16 +22,27 @@ enum Stop {
     Shutdown,
 }
 
-/// Shared between the generating thread and the heartbeat task.
-struct Control {
-    stop: AtomicBool,
-    done: AtomicU64,
+/// What the generating thread and the heartbeat task share.
+pub(super) struct Control {
+    /// Set to stop generation (checked before every batch).
+    pub stop: AtomicBool,
+    /// Patients generated so far.
+    pub done: AtomicU64,
     /// Generation is over; the files are being stored.
     storing: AtomicBool,
     reason: std::sync::Mutex<Option<Stop>>,
 }
 
 impl Control {
+    fn new() -> Self {
+        Self {
+            stop: AtomicBool::new(false),
+            done: AtomicU64::new(0),
+            storing: AtomicBool::new(false),
+            reason: Default::default(),
+        }
+    }
+
     fn stop(&self, why: Stop) {
         if let Ok(mut r) = self.reason.lock() {
             r.get_or_insert(why);
@@ -54,26 +55,13 @@ impl Control {
     }
 }
 
-struct Built {
-    files: Vec<(JobFile, std::path::PathBuf)>,
-    summary: serde_json::Value,
-    patients: i64,
-}
-
 /// Runs a claimed job to its end. When `shutdown` fires, generation stops
 /// within a batch and the job is left for [`Workers::shutdown`](super::Workers)
 /// to put back in the queue.
 pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToken) {
-    let id = job.job_id.clone();
-    let worker = state.config.instance_id.clone();
     let started = Instant::now();
     crate::metrics::job_transition("pending", "running");
-    let control = Arc::new(Control {
-        stop: AtomicBool::new(false),
-        done: AtomicU64::new(0),
-        storing: AtomicBool::new(false),
-        reason: Default::default(),
-    });
+    let control = Arc::new(Control::new());
     let heartbeat = tokio::spawn(heartbeat(state.clone(), job.clone(), control.clone(), started));
     let watcher = {
         let control = control.clone();
@@ -82,7 +70,7 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
             control.stop(Stop::Shutdown);
         })
     };
-    let scratch = state.artifacts.scratch_dir(&id);
+    let scratch = state.artifacts.scratch_dir(&job.job_id);
     let result = build(&state, &job, &control, &scratch).await;
     // Files are stored while the heartbeat still renews the lease: an upload
     // into PostgreSQL can take longer than the lease.
@@ -95,54 +83,62 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
     };
     heartbeat.abort();
     watcher.abort();
-    let now = Utc::now();
-    let outcome = match (result, control.reason()) {
-        (_, Some(Stop::Shutdown)) => {
-            tracing::info!(job = %id, "stopped for shutdown");
-            None
-        }
+    finish(&state, &job.job_id, result, control.reason(), started).await;
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+}
+
+/// Records how a job ended: completed with its summary, failed, cancelled,
+/// or nothing when it was stopped for shutdown or lost its lease.
+async fn finish(
+    state: &AppState,
+    id: &str,
+    result: Result<Built, JobError>,
+    stop: Option<Stop>,
+    started: Instant,
+) {
+    let worker = &state.config.instance_id;
+    let now = state.clock.now();
+    let (status, error) = match (result, stop) {
+        (_, Some(Stop::Shutdown)) => return tracing::info!(job = %id, "stopped for shutdown"),
         (_, Some(Stop::LeaseLost)) => {
-            tracing::warn!(job = %id, "lease lost; another instance owns the job now");
-            None
+            return tracing::warn!(job = %id, "lease lost; another instance owns the job now");
         }
-        (_, Some(Stop::Cancelled)) => Some((JobStatus::Cancelled, "Job cancelled by user".to_string())),
-        (_, Some(Stop::TimedOut)) => Some((
+        (_, Some(Stop::Cancelled)) => (JobStatus::Cancelled, "Job cancelled by user".to_string()),
+        (_, Some(Stop::TimedOut)) => (
             JobStatus::Failed,
             format!("Job exceeded the maximum run time of {} s", state.config.max_job_runtime.as_secs()),
-        )),
-        (Err(e), None) => Some((JobStatus::Failed, e)),
+        ),
+        (Err(e), None) => (JobStatus::Failed, e.to_string()),
         (Ok(built), None) => {
-            match state.store.complete_job(&id, &worker, &built.summary, built.patients, now).await {
+            let patients = i64::try_from(built.summary.total_patients).unwrap_or(i64::MAX);
+            match state.store.complete_job(id, worker, &built.summary, patients, now).await {
                 Ok(true) => {
+                    let seconds = started.elapsed().as_secs_f64();
                     crate::metrics::job_transition("running", "completed");
-                    metrics::counter!("patients_generated_total").increment(built.patients as u64);
-                    metrics::histogram!("job_execution_seconds", "job_type" => "generation")
-                        .record(started.elapsed().as_secs_f64());
-                    tracing::info!(job = %id, patients = built.patients, seconds = started.elapsed().as_secs_f64(), "job completed");
+                    metrics::counter!("patients_generated_total").increment(built.summary.total_patients);
+                    metrics::histogram!("job_execution_seconds", "job_type" => "generation").record(seconds);
+                    tracing::info!(job = %id, patients, seconds, "job completed");
                 }
                 Ok(false) => {}
                 Err(e) => tracing::error!(job = %id, error = %e, "could not complete job"),
             }
-            None
+            return;
         }
     };
-    if let Some((status, error)) = outcome {
-        match state.store.finish_job(&id, &worker, status, &error, now).await {
-            Ok(true) => {
-                crate::metrics::job_transition("running", status.as_str());
-                tracing::info!(job = %id, status = status.as_str(), error = %error, "job ended");
-            }
-            Ok(false) => {}
-            Err(e) => tracing::error!(job = %id, error = %e, "could not record job end"),
+    match state.store.finish_job(id, worker, status, &error, now).await {
+        Ok(true) => {
+            crate::metrics::job_transition("running", status.as_str());
+            tracing::info!(job = %id, status = status.as_str(), error = %error, "job ended");
         }
+        Ok(false) => {}
+        Err(e) => tracing::error!(job = %id, error = %e, "could not record job end"),
     }
-    let _ = tokio::fs::remove_dir_all(&scratch).await;
 }
 
 /// Stores a built job's files.
-async fn store_files(state: &AppState, built: &Built) -> Result<(), String> {
+async fn store_files(state: &AppState, built: &Built) -> Result<(), JobError> {
     for (meta, path) in &built.files {
-        state.artifacts.put(meta, path).await.map_err(|e| format!("Storage error: {e}"))?;
+        state.artifacts.put(meta, path).await?;
     }
     Ok(())
 }
@@ -172,7 +168,7 @@ async fn heartbeat(state: AppState, job: JobRecord, control: Arc<Control>, start
             },
             patients_done: done,
         };
-        let now = Utc::now();
+        let now = state.clock.now();
         let lease_until =
             now + chrono::Duration::from_std(lease).unwrap_or_else(|_| chrono::Duration::seconds(30));
         match state.store.heartbeat_job(&job.job_id, &worker, lease_until, &progress, now).await {
@@ -187,136 +183,4 @@ async fn heartbeat(state: AppState, job: JobRecord, control: Arc<Control>, start
             }
         }
     }
-}
-
-async fn build(
-    state: &AppState,
-    job: &JobRecord,
-    control: &Arc<Control>,
-    scratch: &Path,
-) -> Result<Built, String> {
-    let scenario = job_scenario(job).map_err(|e| format!("Invalid scenario: {e}"))?;
-    let options = JobOptions::of(job).map_err(|e| format!("Invalid options: {e}"))?;
-    let key = match &job.encryption_key {
-        Some(hex) => Some(DerivedKey::from_hex(hex).ok_or("Invalid encryption key material")?),
-        None if options.use_encryption => return Err("Encryption key material is missing".into()),
-        None => None,
-    };
-    let threads = state.config.threads_per_job;
-    let control = control.clone();
-    let scratch = scratch.to_path_buf();
-    let job = job.clone();
-    tokio::task::spawn_blocking(move || {
-        build_blocking(&job, &scenario, &options, key, threads, &control, &scratch)
-    })
-    .await
-    .map_err(|e| format!("Generation crashed: {e}"))?
-}
-
-fn build_blocking(
-    job: &JobRecord,
-    scenario: &patientgen_core::Scenario,
-    options: &JobOptions,
-    key: Option<DerivedKey>,
-    threads: usize,
-    control: &Control,
-    scratch: &Path,
-) -> Result<Built, String> {
-    let io = |e: std::io::Error| format!("I/O error: {e}");
-    let _ = std::fs::remove_dir_all(scratch);
-    std::fs::create_dir_all(scratch).map_err(io)?;
-    let formats = options.formats();
-    let layers = Layers { gzip: options.use_compression, password: None, iterations: 0, derived_key: key };
-    let generated_at = UtcSeconds(job.created_at.timestamp());
-    let meta = Metadata::new(scenario, generated_at);
-    let encoders: Vec<_> = formats
-        .iter()
-        .map(|f| encoder_for(*f, scenario.seed, EncodeOptions { json_envelope: JsonEnvelope::Array }))
-        .collect();
-    let names: Vec<String> = super::output_file_names(options);
-    let mut sinks = Vec::new();
-    for name in &names {
-        let file = File::create(scratch.join(name)).map_err(io)?;
-        let sink = Layered::new(HashingWriter::new(BufWriter::with_capacity(64 << 10, file)), &layers)
-            .map_err(|e| format!("Encryption error: {e}"))?;
-        sinks.push(sink);
-    }
-    let progress = |n: u64| control.done.store(n, Ordering::Relaxed);
-    let generator = Generator::new(scenario);
-    let summary = {
-        let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
-        let opts = GenerateOptions { threads, cancel: Some(&control.stop), progress: Some(&progress) };
-        match generate(&generator, &meta, &encoders, &mut refs, &opts) {
-            Ok(s) => s,
-            Err(OutputError::Cancelled) => return Err("cancelled".into()),
-            Err(e) => return Err(format!("Generation failed: {e}")),
-        }
-    };
-    let mut entries = Vec::new();
-    for ((sink, name), format) in sinks.into_iter().zip(&names).zip(&formats) {
-        // Finishing the counting layer flushes the buffered file under it.
-        let (_, bytes, sha256) = sink.finish().map_err(io)?.finish().map_err(io)?;
-        entries.push(ManifestFile {
-            name: name.clone(),
-            format: format.as_str().to_string(),
-            bytes,
-            sha256,
-            compressed: options.use_compression,
-            encrypted: options.use_encryption,
-        });
-    }
-    let summary = summary.build();
-    let counts = ManifestCounts::from_summary(&summary);
-    let manifest = Manifest::new(&meta, job.scenario.0.clone(), counts.clone(), entries.clone());
-    let zip_path = scratch.join("patients.zip");
-    let readers: Vec<(ManifestFile, File)> = entries
-        .iter()
-        .map(|m| File::open(scratch.join(&m.name)).map(|f| (m.clone(), f)))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
-    let zip_file = HashingWriter::new(BufWriter::new(File::create(&zip_path).map_err(io)?));
-    let zip_file = write_zip(zip_file, readers, &manifest).map_err(|e| format!("Packaging failed: {e}"))?;
-    let (_, zip_bytes, zip_sha) = zip_file.finish().map_err(io)?;
-    let mut files = vec![(
-        JobFile {
-            job_id: job.job_id.clone(),
-            name: "patients.zip".into(),
-            format: "zip".into(),
-            bytes: zip_bytes as i64,
-            sha256: zip_sha,
-            content_type: "application/zip".into(),
-        },
-        zip_path,
-    )];
-    // Plain JSON is also kept on its own for `?format=json`.
-    if let Some(json) = entries.iter().find(|m| m.name == "patients.json") {
-        files.push((
-            JobFile {
-                job_id: job.job_id.clone(),
-                name: json.name.clone(),
-                format: "json".into(),
-                bytes: json.bytes as i64,
-                sha256: json.sha256.clone(),
-                content_type: Format::Json.content_type().into(),
-            },
-            scratch.join(&json.name),
-        ));
-    }
-    let patients = summary.total_patients as i64;
-    let mut summary_json = serde_json::to_value(counts).unwrap_or_default();
-    if let Some(obj) = summary_json.as_object_mut() {
-        obj.insert("total_patients".into(), serde_json::Value::from(patients));
-        obj.insert("seed".into(), serde_json::Value::from(scenario.seed));
-        obj.insert("calibration".into(), serde_json::to_value(summary.calibration).unwrap_or_default());
-        obj.insert(
-            "facilities_reached".into(),
-            serde_json::to_value(&summary.facilities_reached).unwrap_or_default(),
-        );
-        obj.insert("flows".into(), serde_json::to_value(&summary.flows).unwrap_or_default());
-        obj.insert(
-            "outcomes_by_facility".into(),
-            serde_json::to_value(&summary.outcomes_by_facility).unwrap_or_default(),
-        );
-    }
-    Ok(Built { files, summary: summary_json, patients })
 }

@@ -2,7 +2,6 @@
 
 use super::run_job;
 use crate::state::AppState;
-use chrono::Utc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -36,7 +35,7 @@ impl Workers {
             tracing::warn!("workers did not stop within 10 s; abandoning them");
             self.tasks.abort_all();
         }
-        match state.store.requeue_jobs_of(&state.config.instance_id, Utc::now()).await {
+        match state.store.requeue_jobs_of(&state.config.instance_id, state.clock.now()).await {
             Ok(n) if n > 0 => tracing::info!(jobs = n, "requeued running jobs for another instance"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not requeue running jobs"),
@@ -47,7 +46,7 @@ impl Workers {
 async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
     tracing::debug!(worker = n, "worker started");
     loop {
-        let now = Utc::now();
+        let now = state.clock.now();
         let lease = chrono::Duration::from_std(state.config.job_lease)
             .unwrap_or_else(|_| chrono::Duration::seconds(30));
         match state.store.claim_job(&state.config.instance_id, now + lease, now).await {
@@ -75,7 +74,7 @@ async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
 pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let before = Utc::now()
+            let before = state.clock.now()
                 - chrono::Duration::from_std(state.config.retention)
                     .unwrap_or_else(|_| chrono::Duration::days(7));
             match state.store.expired_jobs(before).await {

@@ -62,7 +62,7 @@ impl Policy {
 /// One window's state after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowUsage {
-    /// The window.
+    /// Minute, hour or day.
     pub window: Window,
     /// Its limit (`None`: unlimited, counted anyway).
     pub limit: Option<u64>,
@@ -133,7 +133,7 @@ pub struct Charge {
     pub allowed: bool,
     /// Patients counted today (after this charge when allowed).
     pub used: u64,
-    /// The quota.
+    /// The key's patients per day (`None`: unlimited).
     pub limit: Option<u64>,
     /// Seconds until the quota resets (next UTC midnight).
     pub resets_in: i64,

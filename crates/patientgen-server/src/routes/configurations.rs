@@ -1,33 +1,20 @@
 //! Configuration templates: CRUD and validation, scoped to the calling key.
 
 use crate::auth::Caller;
-use crate::error::{ApiError, rfc3339};
+use crate::clock::rfc3339;
+use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::models::{ConfigurationResponse, ConfigurationTemplate, ErrorResponse, ValidationResult};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use patientgen_core::ScenarioConfig;
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
+use patientgen_storage::Scope;
 use patientgen_storage::{ConfigurationRecord, NewConfiguration};
-use serde_json::{Map, Value};
-
-/// The scenario configuration a stored template describes.
-pub fn scenario_of(record: &ConfigurationRecord) -> Result<ScenarioConfig, String> {
-    let mut map: Map<String, Value> = record.extra.0.as_object().cloned().unwrap_or_default();
-    map.insert("name".into(), Value::from(record.name.clone()));
-    if let Some(d) = &record.description {
-        map.insert("description".into(), Value::from(d.clone()));
-    }
-    map.insert("front_configs".into(), record.front_configs.0.clone());
-    map.insert("facility_configs".into(), record.facility_configs.0.clone());
-    map.insert("injury_distribution".into(), record.injury_distribution.0.clone());
-    map.insert("total_patients".into(), Value::from(record.total_patients));
-    ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
-}
+use serde_json::Value;
 
 /// The scenario fields a template has as named fields; the rest is in `extra`.
 const TEMPLATE_FIELDS: [&str; 6] =
@@ -73,16 +60,19 @@ async fn check(
     extra.remove("id");
     extra.remove("created_at");
     extra.remove("updated_at");
+    let json = |v: Result<Value, serde_json::Error>| {
+        v.map_err(|e| ApiError::internal_logged("template unwritable", e))
+    };
     Ok(NewConfiguration {
         name: t.name.clone(),
         description: t.description.clone(),
-        front_configs: serde_json::to_value(&t.front_configs).unwrap_or_default(),
-        facility_configs: serde_json::to_value(&t.facility_configs).unwrap_or_default(),
-        injury_distribution: serde_json::to_value(&t.injury_distribution).unwrap_or_default(),
+        front_configs: json(serde_json::to_value(&t.front_configs))?,
+        facility_configs: json(serde_json::to_value(&t.facility_configs))?,
+        injury_distribution: json(serde_json::to_value(&t.injury_distribution))?,
         total_patients: i32::try_from(t.total_patients).unwrap_or(i32::MAX),
         version: t.version.map_or(1, |v| i32::try_from(v).unwrap_or(1)),
         parent_config_id: t.parent_config_id.clone(),
-        extra: Value::Object(extra),
+        extra,
     })
 }
 
@@ -90,16 +80,16 @@ fn response(r: ConfigurationRecord) -> ConfigurationResponse {
     ConfigurationResponse {
         name: r.name,
         description: r.description,
-        front_configs: r.front_configs.0,
-        facility_configs: r.facility_configs.0,
+        front_configs: r.front_configs,
+        facility_configs: r.facility_configs,
         total_patients: r.total_patients,
-        injury_distribution: r.injury_distribution.0,
+        injury_distribution: r.injury_distribution,
         version: r.version,
         parent_config_id: r.parent_config_id,
         id: r.id,
         created_at: rfc3339(r.created_at),
         updated_at: rfc3339(r.updated_at),
-        extra: r.extra.0.as_object().cloned().unwrap_or_default(),
+        extra: r.extra,
     }
 }
 
@@ -116,10 +106,10 @@ pub async fn create(
     caller: Caller,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<(StatusCode, Json<ConfigurationResponse>), ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let c = check(&state, &caller, &t).await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let record = state.store.insert_configuration(&id, Some(&caller.key.id), &c, Utc::now()).await?;
+    let record = state.store.insert_configuration(&id, Some(caller.key_id()), &c, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(response(record))))
 }
 
@@ -131,7 +121,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ConfigurationResponse>>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let rows = state.store.list_configurations(caller.owner_filter(), 100).await?;
     Ok(Json(rows.into_iter().map(response).collect()))
 }
@@ -146,7 +136,7 @@ pub async fn get(
     caller: Caller,
     Path(config_id): Path<String>,
 ) -> Result<Json<ConfigurationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let r = state
         .store
         .get_configuration(&config_id, caller.owner_filter())
@@ -166,7 +156,7 @@ pub async fn update(
     Path(config_id): Path<String>,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<Json<ConfigurationResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     if state.store.get_configuration(&config_id, caller.owner_filter()).await?.is_none() {
         return Err(not_found(&config_id));
     }
@@ -176,7 +166,7 @@ pub async fn update(
     }
     let r = state
         .store
-        .update_configuration(&config_id, caller.owner_filter(), &c, Utc::now())
+        .update_configuration(&config_id, caller.owner_filter(), &c, state.clock.now())
         .await?
         .ok_or_else(|| not_found(&config_id))?;
     Ok(Json(response(r)))
@@ -192,7 +182,7 @@ pub async fn delete(
     caller: Caller,
     Path(config_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     if state.store.delete_configuration(&config_id, caller.owner_filter()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -209,7 +199,7 @@ pub async fn validate(
     caller: Caller,
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<Json<ValidationResult>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     if t.total_patients <= 0 {
         return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
     }

@@ -5,7 +5,6 @@
 //! flat whatever the size.
 
 use crate::error::ApiError;
-use crate::jobs::JobOptions;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::header;
@@ -27,15 +26,16 @@ pub async fn one_format(state: &AppState, job: &JobRecord, format: &str) -> Resu
     let wanted: Format = format.parse().map_err(|_| {
         ApiError::unprocessable(format!("format: '{format}' is not one of zip, json, ndjson, csv, fhir, xml"))
     })?;
-    let options = JobOptions::of(job).map_err(io_failure)?;
-    if !options.formats().contains(&wanted) {
+    let options = &job.options;
+    if !options.output_formats.contains(&wanted) {
         return Err(ApiError::bad_request(format!(
             "No {} output file found for this job. Was the job generated with output_formats=['{}']?",
             wanted.as_str().to_uppercase(),
             wanted.as_str()
         )));
     }
-    let entry = format!("{}{}", wanted.file_name(), options.suffix());
+    let suffix = patientgen_output::sink::layer_suffix(options.use_compression, options.use_encryption);
+    let entry = format!("{}{suffix}", wanted.file_name());
     let content_type = match (options.use_compression, options.use_encryption) {
         (_, true) => "application/octet-stream",
         (true, false) => "application/gzip",

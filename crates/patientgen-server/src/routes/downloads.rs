@@ -10,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use patientgen_storage::JobStatus;
+use patientgen_storage::Scope;
 use serde::Deserialize;
 
 /// `?format=`.
@@ -45,9 +46,9 @@ pub async fn download(
     Path(job_id): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = visible_job(&state, &caller, &job_id).await?;
-    if job.job_status() != JobStatus::Completed {
+    if job.status != JobStatus::Completed {
         return Err(ApiError::bad_request(format!(
             "Job {job_id} is not completed yet. Current status: {}",
             job.status
@@ -72,8 +73,7 @@ pub async fn download(
     let response = if want_json {
         ([(header::CONTENT_TYPE, "application/json".to_string())], body).into_response()
     } else {
-        let options = crate::jobs::JobOptions::of(&job).ok();
-        let title = options.as_ref().map_or("", |o| o.name.as_str());
+        let title = job.options.name.as_str();
         (
             [
                 (header::CONTENT_TYPE, "application/zip".to_string()),

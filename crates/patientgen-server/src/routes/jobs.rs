@@ -2,24 +2,26 @@
 //! (admins see all; other keys' jobs answer 404).
 
 use crate::auth::Caller;
-use crate::error::{ApiError, rfc3339, timestamp_now};
-use crate::jobs::{JobOptions, job_scenario, output_file_names};
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+use crate::jobs::job_scenario;
 use crate::models::{DeleteResponse, ErrorResponse, JobFileInfo, JobResponse, ProgressDetails, ResultsPage};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use patientgen_core::Generator;
+use patientgen_output::Format;
+use patientgen_storage::Scope;
 use patientgen_storage::{JobFile, JobRecord, JobStatus};
 use serde::Deserialize;
 use std::time::Duration;
 
-/// Builds upstream's `JobResponse` (plus files and attempts).
-pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
-    let options = JobOptions::of(job).ok();
-    let status = job.job_status();
+/// Builds upstream's `JobResponse` (plus files and attempts) as of `now`.
+pub fn job_response(job: &JobRecord, files: &[JobFile], now: DateTime<Utc>) -> Result<JobResponse, ApiError> {
+    let status = job.status;
     let progress_details = (status == JobStatus::Running).then(|| {
         let step = match job.phase.as_deref() {
             Some("packaging") => 2,
@@ -28,7 +30,7 @@ pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
         };
         let rate = job
             .started_at
-            .map(|s| (Utc::now() - s).num_milliseconds().max(1) as f64 / 1000.0)
+            .map(|s| (now - s).num_milliseconds().max(1) as f64 / 1000.0)
             .map(|secs| job.patients_done as f64 / secs);
         ProgressDetails {
             current_step: job.phase.clone().unwrap_or_else(|| "running".into()),
@@ -41,21 +43,24 @@ pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
             }),
         }
     });
-    JobResponse {
+    let summary = match &job.summary {
+        Some(summary) => Some(
+            serde_json::to_value(summary)
+                .map_err(|e| ApiError::internal_logged("job summary unwritable", e))?,
+        ),
+        None => None,
+    };
+    Ok(JobResponse {
         job_id: job.job_id.clone(),
-        status: job.status.clone(),
+        status: job.status.to_string(),
         created_at: rfc3339(job.created_at),
         progress: job.progress,
-        config: job.config.0.clone(),
+        config: job.config.clone(),
         completed_at: job.completed_at.map(rfc3339),
         error: job.error.clone(),
-        output_files: if status == JobStatus::Completed {
-            options.as_ref().map(output_file_names).unwrap_or_default()
-        } else {
-            Vec::new()
-        },
+        output_files: if status == JobStatus::Completed { job.options.file_names() } else { Vec::new() },
         progress_details,
-        summary: job.summary.as_ref().map(|s| s.0.clone()),
+        summary,
         // Only a completed job's files are its output (a job cancelled while
         // storing may have some).
         files: files
@@ -70,7 +75,7 @@ pub fn job_response(job: &JobRecord, files: &[JobFile]) -> JobResponse {
             .collect(),
         started_at: job.started_at.map(rfc3339),
         attempts: job.attempts,
-    }
+    })
 }
 
 pub(crate) fn not_found(id: &str) -> ApiError {
@@ -87,9 +92,10 @@ pub async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<
     responses((status = 200, description = "Jobs", body = Vec<JobResponse>), (status = 401, description = "No or bad key", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<JobResponse>>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let jobs = state.store.list_jobs_with_files(caller.owner_filter(), 1000).await?;
-    Ok(Json(jobs.iter().map(|(job, files)| job_response(job, files)).collect()))
+    let now = state.clock.now();
+    Ok(Json(jobs.iter().map(|(job, files)| job_response(job, files, now)).collect::<Result<_, _>>()?))
 }
 
 /// One job with its progress and summary.
@@ -102,14 +108,14 @@ pub async fn get(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = visible_job(&state, &caller, &job_id).await?;
-    let files = if job.job_status() == JobStatus::Completed {
+    let files = if job.status == JobStatus::Completed {
         state.store.job_files(&job.job_id).await?
     } else {
         Vec::new()
     };
-    Ok(Json(job_response(&job, &files)))
+    Ok(Json(job_response(&job, &files, state.clock.now())?))
 }
 
 /// Paging of results.
@@ -124,7 +130,7 @@ pub struct PageQuery {
 /// Whether a job's patients may be served in plain JSON: the client asked for
 /// JSON and not for encryption.
 pub fn plain_json_allowed(job: &JobRecord) -> bool {
-    JobOptions::of(job).is_ok_and(|o| o.output_formats.iter().any(|f| f == "json") && !o.use_encryption)
+    job.options.output_formats.contains(&Format::Json) && !job.options.use_encryption
 }
 
 /// Builds patients `[from, from + count)` of a completed job again: generation
@@ -141,7 +147,8 @@ pub async fn regenerate(job: &JobRecord, from: u64, count: u64) -> Result<Vec<u8
             ),
         ));
     }
-    let scenario = job_scenario(job).map_err(|_| ApiError::internal())?;
+    let scenario = job_scenario(job)
+        .map_err(|e| ApiError::internal_logged("a completed job's scenario is invalid", e))?;
     tokio::task::spawn_blocking(move || {
         let generator = Generator::new(&scenario);
         let mut out = Vec::with_capacity(count as usize * 2600);
@@ -156,7 +163,7 @@ pub async fn regenerate(job: &JobRecord, from: u64, count: u64) -> Result<Vec<u8
         out
     })
     .await
-    .map_err(|_| ApiError::internal())
+    .map_err(|e| ApiError::internal_logged("regenerating patients crashed", e))
 }
 
 /// A page of a completed job's patients.
@@ -174,7 +181,7 @@ pub async fn results(
     Path(job_id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     if page < 1 {
@@ -188,7 +195,7 @@ pub async fn results(
         }));
     }
     let job = visible_job(&state, &caller, &job_id).await?;
-    if job.job_status() != JobStatus::Completed {
+    if job.status != JobStatus::Completed {
         return Err(ApiError::bad_request(format!(
             "Job {job_id} is not completed yet. Current status: {}",
             job.status
@@ -207,7 +214,8 @@ pub async fn results(
     let head = serde_json::json!({
         "job_id": job.job_id, "total": total, "page": page, "per_page": per_page, "total_pages": total.div_ceil(per_page),
     });
-    let mut body = serde_json::to_vec(&head).map_err(|_| ApiError::internal())?;
+    let mut body =
+        serde_json::to_vec(&head).map_err(|e| ApiError::internal_logged("page head unwritable", e))?;
     body.pop();
     body.extend_from_slice(b",\"patients\":");
     body.extend_from_slice(&patients);
@@ -228,23 +236,23 @@ pub async fn cancel(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<JobResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let job = visible_job(&state, &caller, &job_id).await?;
-    if job.job_status().is_terminal() {
+    if job.status.is_terminal() {
         return Err(ApiError::bad_request(format!("Cannot cancel job {job_id} with status {}", job.status)));
     }
     let mut job = state
         .store
-        .cancel_job(&job_id, caller.owner_filter(), Utc::now())
+        .cancel_job(&job_id, caller.owner_filter(), state.clock.now())
         .await?
         .ok_or_else(|| not_found(&job_id))?;
     // A running job stops at its worker's next check (≤ 250 ms); wait for it briefly.
     let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
-    while job.job_status() == JobStatus::Running && tokio::time::Instant::now() < deadline {
+    while job.status == JobStatus::Running && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
         job = state.store.get_job(&job_id, caller.owner_filter()).await?.ok_or_else(|| not_found(&job_id))?;
     }
-    Ok(Json(job_response(&job, &[])))
+    Ok(Json(job_response(&job, &[], state.clock.now())?))
 }
 
 /// Deletes a job and its files (a running job stops within a second).
@@ -257,7 +265,7 @@ pub async fn delete(
     caller: Caller,
     Path(job_id): Path<String>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     // A running job's worker finds its row gone at the next heartbeat and stops.
     if !state.store.delete_job(&job_id, caller.owner_filter()).await? {
         return Err(not_found(&job_id));
@@ -267,6 +275,6 @@ pub async fn delete(
         success: true,
         message: "Job deleted successfully".into(),
         deleted_id: job_id,
-        timestamp: timestamp_now(),
+        timestamp: rfc3339(state.clock.now()),
     }))
 }

@@ -14,7 +14,7 @@ pub mod system;
 pub mod ui;
 pub mod visualizations;
 
-use crate::error::{envelope, panic_response};
+use crate::envelope::{envelope, panic_response};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
             .and(NotForContentType::new("application/x-ndjson")),
     );
     let request_id = HeaderName::from_static("x-request-id");
+    let clock = state.clock.clone();
     Router::new()
         .route("/", get(system::root))
         .route("/static/{*path}", get(ui::asset))
@@ -140,11 +141,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: middleware::Next| {
             timeout_unless_streaming(timeout, req, next)
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), crate::gate::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::admission::admit_request))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(crate::metrics::track))
-        .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn(move |req: Request, next: middleware::Next| {
+            envelope(clock.clone(), req, next)
+        }))
         .layer(compress)
         .layer(cors)
         .layer(TraceLayer::new_for_http())
@@ -196,7 +199,9 @@ mod tests {
         let app: Router = Router::new()
             .route("/boom", get(boom))
             .layer(CatchPanicLayer::custom(panic_response))
-            .layer(middleware::from_fn(envelope));
+            .layer(middleware::from_fn(|req: Request, next: middleware::Next| {
+                envelope(Arc::new(crate::clock::SystemClock), req, next)
+            }));
         let request = HttpRequest::builder()
             .uri("/boom")
             .header("x-request-id", "req-1")

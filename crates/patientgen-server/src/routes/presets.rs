@@ -6,6 +6,7 @@ use crate::models::{CategoryEntry, CategoryList, ErrorResponse, PresetDetail, Pr
 use axum::Json;
 use axum::extract::{Path, Query};
 use patientgen_core::data::catalog;
+use patientgen_storage::Scope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,12 +19,17 @@ pub struct PresetFilter {
     pub difficulty: Option<String>,
 }
 
+/// Embedded preset data as JSON (a 500, logged, if it cannot be written).
+fn to_json(value: &impl serde::Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::internal_logged("preset data unwritable", e))
+}
+
 /// Lists presets.
 #[utoipa::path(get, path = "/api/v1/presets", tag = "presets", params(PresetFilter),
     responses((status = 200, description = "Presets", body = PresetList), (status = 401, description = "No or bad key", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn list(caller: Caller, Query(filter): Query<PresetFilter>) -> Result<Json<PresetList>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let presets: Vec<PresetSummary> = cat
         .presets
@@ -43,8 +49,8 @@ pub async fn list(caller: Caller, Query(filter): Query<PresetFilter>) -> Result<
     Ok(Json(PresetList {
         total_count: presets.len(),
         presets,
-        categories: serde_json::to_value(&cat.categories).unwrap_or_default(),
-        difficulty_levels: serde_json::to_value(&cat.difficulty_levels).unwrap_or_default(),
+        categories: to_json(&cat.categories)?,
+        difficulty_levels: to_json(&cat.difficulty_levels)?,
     }))
 }
 
@@ -54,15 +60,15 @@ pub async fn list(caller: Caller, Query(filter): Query<PresetFilter>) -> Result<
     responses((status = 200, description = "Preset", body = PresetDetail), (status = 404, description = "Unknown preset", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn get(caller: Caller, Path(preset_id): Path<String>) -> Result<Json<PresetDetail>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let preset =
         cat.get(&preset_id).ok_or_else(|| ApiError::not_found(format!("Preset '{preset_id}' not found")))?;
-    let mut preset_json = serde_json::to_value(preset).unwrap_or_default();
+    let mut preset_json = to_json(preset)?;
     if let Some(obj) = preset_json.as_object_mut() {
         obj.remove("scenario");
     }
-    let mut config: Value = serde_json::to_value(cat.config_for(preset)).unwrap_or_default();
+    let mut config = to_json(&patientgen_core::ScenarioConfig::from_preset(cat, preset))?;
     if let Some(obj) = config.as_object_mut() {
         obj.insert("output_formats".into(), json!(["json"]));
     }
@@ -74,7 +80,7 @@ pub async fn get(caller: Caller, Path(preset_id): Path<String>) -> Result<Json<P
     responses((status = 200, description = "Categories", body = CategoryList)),
     security(("api_key" = [])))]
 pub async fn categories(caller: Caller) -> Result<Json<CategoryList>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let cat = &catalog().presets;
     let categories: Vec<CategoryEntry> = cat
         .categories

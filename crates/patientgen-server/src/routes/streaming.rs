@@ -3,10 +3,10 @@
 //! generator down and memory stays flat. NDJSON by default; upstream's
 //! `{"patients": [...], "total_patients": N}` object on `Accept: application/json`.
 
-use super::generation::resolve_scenario;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::models::{ErrorResponse, StreamRequest};
+use crate::scenario_source::{ScenarioSource, resolve_scenario};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -17,6 +17,7 @@ use patientgen_core::{Generator, Patient, Scenario};
 use patientgen_output::encode::{EncodeOptions, Encoder, encoder_for, write_patient};
 use patientgen_output::pipeline::{GenerateOptions, generate};
 use patientgen_output::{Format, Metadata, OutputError};
+use patientgen_storage::Scope;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Write;
@@ -174,7 +175,7 @@ pub async fn stream_saved(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
     let id = q
         .configuration_id
@@ -183,8 +184,9 @@ pub async fn stream_saved(
     if q.count.is_some_and(|c| c < 1) {
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
-    let (_, scenario) = resolve_scenario(&state, &caller, Some(id), None, q.count).await?;
-    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
+    let source = ScenarioSource::Saved(id.to_string());
+    let (_, scenario) = resolve_scenario(&state, &caller, &source, q.count).await?;
+    crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }
 
@@ -203,23 +205,21 @@ pub async fn stream_inline(
     Query(q): Query<StreamQuery>,
     crate::extract::JsonBody(body): crate::extract::JsonBody<Value>,
 ) -> Result<Response, ApiError> {
-    caller.require("generate")?;
+    caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
-    let mut config = body.get("configuration").cloned().unwrap_or(body);
-    if !config.is_object() {
+    let config = body.get("configuration").cloned().unwrap_or(body);
+    let Value::Object(mut config) = config else {
         return Err(ApiError::unprocessable("body: Input should be a valid dictionary or object"));
-    }
+    };
     // Upstream read `count` before `total_patients`.
-    if let Some(obj) = config.as_object_mut()
-        && let Some(count) = obj.remove("count")
-    {
-        obj.insert("total_patients".into(), count);
+    if let Some(count) = config.remove("count") {
+        config.insert("total_patients".into(), count);
     }
     let count = q.count;
     if count.is_some_and(|c| c < 1) {
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
-    let (_, scenario) = resolve_scenario(&state, &caller, None, Some(&config), count).await?;
-    crate::gate::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
+    let (_, scenario) = resolve_scenario(&state, &caller, &ScenarioSource::Inline(config), count).await?;
+    crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
 }

@@ -1,6 +1,7 @@
 //! Health, readiness, metrics, the front-end configuration and the UI redirect.
 
-use crate::error::{ApiError, timestamp_now};
+use crate::clock::rfc3339;
+use crate::error::ApiError;
 use crate::models::{ErrorResponse, FrontendConfig, HealthReport, StatusBody};
 use crate::state::AppState;
 use axum::Json;
@@ -100,7 +101,7 @@ pub async fn full(State(state): State<AppState>) -> Response {
         (true, true) => "degraded",
         (true, false) => "healthy",
     };
-    let report = HealthReport { status: status.into(), timestamp: timestamp_now(), checks };
+    let report = HealthReport { status: status.into(), timestamp: rfc3339(state.clock.now()), checks };
     let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(report)).into_response()
 }

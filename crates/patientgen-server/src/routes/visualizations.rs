@@ -3,13 +3,15 @@
 
 use super::jobs::{plain_json_allowed, regenerate};
 use crate::auth::Caller;
-use crate::error::{ApiError, rfc3339, timestamp_now};
+use crate::clock::rfc3339;
+use crate::error::ApiError;
 use crate::models::{ErrorResponse, VisualizationResponse};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use patientgen_core::model::Role;
-use patientgen_storage::{JobRecord, JobStatus};
+use patientgen_storage::Scope;
+use patientgen_storage::{JobRecord, JobStatus, JobSummary};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,35 +31,35 @@ fn short(role: &str) -> &str {
     }
 }
 
-fn response(data: Value, metadata: Value) -> VisualizationResponse {
-    VisualizationResponse { data, metadata, generated_at: timestamp_now(), cache_expires_at: None }
+fn response(state: &AppState, data: Value, metadata: Value) -> VisualizationResponse {
+    VisualizationResponse { data, metadata, generated_at: rfc3339(state.clock.now()), cache_expires_at: None }
 }
 
 /// Upstream's dashboard shape from a job summary.
-fn dashboard(summary: &Value) -> Value {
-    let count = |v: &Value| v.as_u64().unwrap_or(0);
-    let total = count(&summary["total_patients"]);
-    let outcomes = &summary["outcomes"];
-    let kia = count(&outcomes["KIA"]) + count(&outcomes["DOW"]);
-    let rtd = count(&outcomes["RTD"]);
+fn dashboard(summary: &JobSummary) -> Value {
+    let count = |map: &std::collections::BTreeMap<String, u64>, key: &str| map.get(key).copied().unwrap_or(0);
+    let total = summary.total_patients;
+    let outcomes = &summary.outcomes;
+    let kia = count(outcomes, "KIA") + count(outcomes, "DOW");
+    let rtd = count(outcomes, "RTD");
     let pct = |n: u64, of: u64| if of == 0 { 0.0 } else { (n as f64 * 1000.0 / of as f64).round() / 10.0 };
     let mut nodes: Vec<Value> =
         Role::ALL.iter().map(|r| json!({ "id": r.short_id(), "name": r.short_id() })).collect();
     nodes.push(json!({ "id": "RTD", "name": "RTD" }));
     nodes.push(json!({ "id": "KIA", "name": "KIA" }));
     let mut links: Vec<Value> = Vec::new();
-    for f in summary["flows"].as_array().into_iter().flatten() {
-        let (from, to) = (f["from"].as_str().unwrap_or(""), f["to"].as_str().unwrap_or(""));
-        links.push(json!({ "source": short(from), "target": short(to), "value": count(&f["count"]) }));
+    for f in &summary.flows {
+        links.push(json!({ "source": short(&f.from), "target": short(&f.to), "value": f.count }));
     }
+    let no_outcomes = std::collections::BTreeMap::new();
     let mut stats = serde_json::Map::new();
     for role in Role::ALL {
         let (id, role) = (role.short_id(), role.as_str());
-        let ended = &summary["outcomes_by_facility"][role];
-        let reached = count(&summary["facilities_reached"][role]["count"]);
-        let dead = count(&ended["KIA"]) + count(&ended["DOW"]);
-        let back = count(&ended["RTD"]);
-        let stayed = count(&ended["REMAINS_ROLE4"]);
+        let ended = summary.outcomes_by_facility.get(role).unwrap_or(&no_outcomes);
+        let reached = summary.facilities_reached.get(role).map_or(0, |s| s.count);
+        let dead = count(ended, "KIA") + count(ended, "DOW");
+        let back = count(ended, "RTD");
+        let stayed = count(ended, "REMAINS_ROLE4");
         let onward = reached.saturating_sub(dead + back + stayed);
         if dead > 0 {
             links.push(json!({ "source": id, "target": "KIA", "value": dead }));
@@ -85,11 +87,9 @@ async fn completed_job(
     job_id: Option<&str>,
 ) -> Result<Option<JobRecord>, ApiError> {
     Ok(match job_id {
-        Some(id) => state
-            .store
-            .get_job(id, caller.owner_filter())
-            .await?
-            .filter(|j| j.job_status() == JobStatus::Completed),
+        Some(id) => {
+            state.store.get_job(id, caller.owner_filter()).await?.filter(|j| j.status == JobStatus::Completed)
+        }
         None => state.store.latest_completed_job(caller.owner_filter()).await?,
     })
 }
@@ -115,18 +115,22 @@ pub async fn dashboard_data(
     caller: Caller,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let job = chosen_job(&state, &caller, q.job_id.as_deref()).await?;
     let completed = state.store.count_completed_jobs(caller.owner_filter()).await?;
     Ok(Json(match job {
         Some(job) => {
-            let summary = job.summary.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+            let Some(summary) = &job.summary else {
+                return Err(ApiError::internal_logged("a completed job has no summary", &job.job_id));
+            };
             response(
-                dashboard(&summary),
+                &state,
+                dashboard(summary),
                 json!({ "job_id": job.job_id, "total_completed_jobs": completed, "data_source": "completed_job", "completed_at": job.completed_at.map(rfc3339) }),
             )
         }
         None => response(
+            &state,
             json!({ "summary": { "total_patients": 0, "rtd_count": 0, "kia_count": 0, "evacuated_count": 0 },
                     "front_distribution": [], "nationality_distribution": [], "injury_distribution": [],
                     "flow_data": { "nodes": [], "links": [] }, "timeline_data": [], "facility_load": [] }),
@@ -146,7 +150,7 @@ pub async fn patient_detail(
     Path(patient_id): Path<String>,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let missing =
         || ApiError::not_found(format!("Patient {patient_id} not found. Ensure job_id is provided."));
     let job_id = q.job_id.as_deref().ok_or_else(missing)?;
@@ -156,9 +160,11 @@ pub async fn patient_detail(
         return Err(missing());
     }
     let bytes = regenerate(&job, index, 1).await?;
-    let mut list: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| ApiError::internal())?;
+    let mut list: Vec<Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::internal_logged("regenerated patient unreadable", e))?;
     let patient = list.pop().ok_or_else(missing)?;
     Ok(Json(response(
+        &state,
         patient,
         json!({ "patient_id": patient_id, "job_id": job.job_id, "data_source": "generated_file" }),
     )))
@@ -173,7 +179,7 @@ pub async fn sample_patients(
     caller: Caller,
     Query(q): Query<JobQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
-    caller.require("read")?;
+    caller.require(Scope::Read)?;
     let limit = q.limit.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::unprocessable("query -> limit: Input should be between 1 and 100"));
@@ -181,13 +187,15 @@ pub async fn sample_patients(
     let job = completed_job(&state, &caller, q.job_id.as_deref()).await?;
     let Some(job) = job.filter(plain_json_allowed) else {
         return Ok(Json(response(
+            &state,
             json!({ "patients": [] }),
             json!({ "job_id": q.job_id, "requested_limit": limit, "actual_count": 0, "data_source": "no_data" }),
         )));
     };
     let n = (limit as u64).min(u64::try_from(job.total_patients).unwrap_or(0));
     let bytes = regenerate(&job, 0, n).await?;
-    let list: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| ApiError::internal())?;
+    let list: Vec<Value> = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::internal_logged("regenerated patients unreadable", e))?;
     let patients: Vec<Value> = list
         .iter()
         .map(|p| {
@@ -201,6 +209,7 @@ pub async fn sample_patients(
         })
         .collect();
     Ok(Json(response(
+        &state,
         json!({ "patients": patients }),
         json!({ "job_id": job.job_id, "requested_limit": limit, "actual_count": patients.len(), "data_source": "generated_file" }),
     )))

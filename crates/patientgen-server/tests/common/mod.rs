@@ -2,10 +2,9 @@
 //! a fresh PostgreSQL schema, plus HTTP helpers.
 #![allow(dead_code)]
 
-use patientgen_server::auth::{KeyKind, display_prefix, generate_key, hash_key};
 use patientgen_server::clock::{Clock, SystemClock};
 use patientgen_server::{AppState, ServerConfig};
-use patientgen_storage::{KeyLimits, NewApiKey};
+use patientgen_storage::{KeyLimits, KeySettings, NewApiKey, Scopes};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,19 +167,16 @@ impl TestServer {
 
     /// Creates a key; returns the plaintext and the key's id.
     pub async fn key_record(&self, scopes: &str, limits: KeyLimits) -> (String, String) {
-        let plaintext = generate_key(KeyKind::Live).expect("key");
-        let key = NewApiKey {
-            id: uuid::Uuid::new_v4().to_string(),
-            key_hash: hash_key(&plaintext),
-            key_prefix: display_prefix(&plaintext),
+        let (key, plaintext) = NewApiKey::generate(KeySettings {
             name: format!("test {scopes}"),
             email: None,
             is_demo: false,
-            scopes: scopes.into(),
+            scopes: Scopes::parse(scopes).expect("known scopes"),
             limits,
             expires_at: None,
             metadata: serde_json::json!({}),
-        };
+        })
+        .expect("key");
         self.state.store.insert_key(&key, self.state.clock.now()).await.expect("insert key");
         (plaintext, key.id)
     }

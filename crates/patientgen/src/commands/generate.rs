@@ -1,6 +1,6 @@
 //! `patientgen generate`.
 
-use crate::cli::{EnvelopeArg, FormatArg, GenerateArgs};
+use crate::cli::{EnvelopeArg, FormatChoice, GenerateArgs};
 use crate::error::{CliError, CliResult};
 use crate::files::{PendingFile, refuse_overwrite};
 use crate::{password, scenario_input};
@@ -10,11 +10,10 @@ use patientgen_core::scenario::ValidationOptions;
 use patientgen_core::time::UtcSeconds;
 use patientgen_core::{Generator, Scenario, ScenarioConfig};
 use patientgen_output::encode::{EncodeOptions, encoder_for};
-use patientgen_output::package::{Manifest, ManifestCounts, ManifestFile, write_zip};
+use patientgen_output::package::{PackageRequest, write_package};
 use patientgen_output::pipeline::{GenerateOptions, generate};
-use patientgen_output::sink::{HashingWriter, Layered, Layers, layer_suffix};
+use patientgen_output::sink::{CountingWriter, Encryption, Layered, Layers};
 use patientgen_output::{Format, JsonEnvelope, Metadata};
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -26,41 +25,18 @@ enum Destination {
 }
 
 pub fn run(args: GenerateArgs) -> CliResult {
-    let mut config: ScenarioConfig = match (&args.scenario, &args.preset) {
+    let config: ScenarioConfig = match (&args.scenario, &args.preset) {
         (Some(file), _) => scenario_input::from_file(file)?,
         (None, preset) => scenario_input::from_preset(preset.as_deref().unwrap_or("default"))?,
     };
-    if let Some(n) = args.patients {
-        config.total_patients = Some(n.into());
-        config.count = None;
-    }
-    if let Some(seed) = args.seed {
-        config.seed = Some(seed);
-    }
     let fallback_seed: u64 = rand::random();
-    let scenario = config
-        .validate(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
+    let (config, scenario) = config
+        .with_overrides(args.patients.map(i64::from), args.seed)
+        .into_validated(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
-    config.seed = Some(scenario.seed);
 
-    let zip = args.formats.contains(&FormatArg::Zip);
-    let mut formats: Vec<Format> = args
-        .formats
-        .iter()
-        .filter_map(|f| match f {
-            FormatArg::Json => Some(Format::Json),
-            FormatArg::Ndjson => Some(Format::Ndjson),
-            FormatArg::Csv => Some(Format::Csv),
-            FormatArg::Fhir => Some(Format::Fhir),
-            FormatArg::Xml => Some(Format::Xml),
-            FormatArg::Zip => None,
-        })
-        .collect();
-    formats.sort();
-    formats.dedup();
-    if formats.is_empty() {
-        formats.push(Format::Json);
-    }
+    let zip = args.formats.contains(&FormatChoice::Zip);
+    let formats = record_formats(&args.formats);
     if zip && args.gzip {
         return Err(CliError::input("--gzip with --format zip: the ZIP archive is already compressed"));
     }
@@ -72,12 +48,9 @@ pub fn run(args: GenerateArgs) -> CliResult {
     let generated_at = generated_at(args.generated_at.as_deref())?;
     let password =
         if args.encrypt { Some(password::read(args.password_env.as_deref(), true)?) } else { None };
-    let layers = Layers {
-        gzip: args.gzip,
-        password,
-        iterations: patientgen_crypto::DEFAULT_ITERATIONS,
-        derived_key: None,
-    };
+    let encryption = password
+        .map(|password| Encryption::Password { password, iterations: patientgen_crypto::DEFAULT_ITERATIONS });
+    let layers = Layers { gzip: args.gzip, encryption };
     let destination = destination(&args.output, zip, formats.len())?;
 
     let meta = Metadata::new(&scenario, generated_at);
@@ -91,29 +64,9 @@ pub fn run(args: GenerateArgs) -> CliResult {
     let run = Run { scenario: &scenario, meta: &meta, encode_options, threads, progress: &progress };
 
     let written = if zip {
-        let zip_name = format!("patients.zip{}", layer_suffix(&layers));
-        let path = match &destination {
-            Destination::Stdout => None,
-            Destination::File(p) => Some(p.clone()),
-            Destination::Directory(d) => Some(d.join(zip_name)),
-        };
-        if let Some(p) = &path {
-            refuse_overwrite(p, args.force)?;
-        }
-        run.zip(&formats, &config, path.as_deref(), &layers)?
+        run.zip(&formats, &config, zip_path(&destination, &layers, args.force)?.as_deref(), &layers)?
     } else {
-        let paths: Vec<Option<PathBuf>> = match &destination {
-            Destination::Stdout => vec![None],
-            Destination::File(p) => vec![Some(p.clone())],
-            Destination::Directory(d) => formats
-                .iter()
-                .map(|f| Some(d.join(format!("{}{}", f.file_name(), layer_suffix(&layers)))))
-                .collect(),
-        };
-        for p in paths.iter().flatten() {
-            refuse_overwrite(p, args.force)?;
-        }
-        run.files(&formats, &paths, &layers)?
+        run.files(&formats, &file_paths(&destination, &formats, &layers, args.force)?, &layers)?
     };
     progress.finish_and_clear();
     if !args.quiet {
@@ -126,6 +79,56 @@ pub fn run(args: GenerateArgs) -> CliResult {
         eprintln!("\n{}", written.summary);
     }
     Ok(())
+}
+
+/// The record formats chosen, sorted, without repeats; JSON when none is.
+fn record_formats(choices: &[FormatChoice]) -> Vec<Format> {
+    let mut formats: Vec<Format> = choices
+        .iter()
+        .filter_map(|f| match f {
+            FormatChoice::Records(format) => Some(*format),
+            FormatChoice::Zip => None,
+        })
+        .collect();
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        formats.push(Format::Json);
+    }
+    formats
+}
+
+/// Where the ZIP goes (`None`: stdout), refusing to replace a file without `--force`.
+fn zip_path(destination: &Destination, layers: &Layers, force: bool) -> CliResult<Option<PathBuf>> {
+    let path = match destination {
+        Destination::Stdout => None,
+        Destination::File(p) => Some(p.clone()),
+        Destination::Directory(d) => Some(d.join(format!("patients.zip{}", layers.suffix()))),
+    };
+    if let Some(p) = &path {
+        refuse_overwrite(p, force)?;
+    }
+    Ok(path)
+}
+
+/// Where each format goes (`None`: stdout), refusing to replace files without `--force`.
+fn file_paths(
+    destination: &Destination,
+    formats: &[Format],
+    layers: &Layers,
+    force: bool,
+) -> CliResult<Vec<Option<PathBuf>>> {
+    let paths: Vec<Option<PathBuf>> = match destination {
+        Destination::Stdout => vec![None],
+        Destination::File(p) => vec![Some(p.clone())],
+        Destination::Directory(d) => {
+            formats.iter().map(|f| Some(d.join(format!("{}{}", f.file_name(), layers.suffix())))).collect()
+        }
+    };
+    for p in paths.iter().flatten() {
+        refuse_overwrite(p, force)?;
+    }
+    Ok(paths)
 }
 
 fn generated_at(arg: Option<&str>) -> CliResult<UtcSeconds> {
@@ -198,19 +201,19 @@ struct Run<'a> {
     progress: &'a ProgressBar,
 }
 
-type Sink = Layered<HashingWriter<BufWriter<Box<dyn Write>>>>;
+type Sink = Layered<CountingWriter<BufWriter<Box<dyn Write>>>>;
 
-/// Opens the layers over a writer; `hash` computes SHA-256 (for manifests).
-fn open_sink(writer: Box<dyn Write>, layers: &Layers, hash: bool) -> CliResult<Sink> {
-    let buffered = BufWriter::with_capacity(64 << 10, writer);
-    let counted = if hash { HashingWriter::new(buffered) } else { HashingWriter::counting(buffered) };
+/// Opens the layers over a writer, counting the bytes that reach it.
+fn open_sink(writer: Box<dyn Write>, layers: &Layers) -> CliResult<Sink> {
+    let counted = CountingWriter::new(BufWriter::with_capacity(64 << 10, writer));
     Layered::new(counted, layers).map_err(|e| CliError::Runtime(e.into()))
 }
 
-fn close_sink(sink: Sink) -> CliResult<(u64, String)> {
+/// Closes the layers; returns the bytes written.
+fn close_sink(sink: Sink) -> CliResult<u64> {
     // Finishing the counting layer flushes the buffered file under it.
-    let (_, bytes, sha) = sink.finish()?.finish()?;
-    Ok((bytes, sha))
+    let (_, bytes) = sink.finish()?.finish()?;
+    Ok(bytes)
 }
 
 impl Run<'_> {
@@ -241,7 +244,7 @@ impl Run<'_> {
                 }
                 None => Box::new(std::io::stdout().lock()),
             };
-            sinks.push(open_sink(writer, layers, false)?);
+            sinks.push(open_sink(writer, layers)?);
         }
         let summary = {
             let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
@@ -249,7 +252,7 @@ impl Run<'_> {
         };
         let mut files = Vec::new();
         for (sink, path) in sinks.into_iter().zip(paths) {
-            let (bytes, _) = close_sink(sink)?;
+            let bytes = close_sink(sink)?;
             if let Some(p) = path {
                 files.push((p.clone(), bytes));
             }
@@ -287,36 +290,6 @@ impl Run<'_> {
         layers: &Layers,
         staging: &Path,
     ) -> CliResult<Written> {
-        let plain = Layers::default();
-        let mut sinks = Vec::new();
-        for f in formats {
-            let file = File::create(staging.join(f.file_name()))?;
-            sinks.push(open_sink(Box::new(file), &plain, true)?);
-        }
-        let summary = {
-            let mut refs: Vec<&mut dyn Write> = sinks.iter_mut().map(|s| s as &mut dyn Write).collect();
-            self.generate_into(formats, &mut refs)?
-        };
-        let mut entries = Vec::new();
-        for (sink, f) in sinks.into_iter().zip(formats) {
-            let (bytes, sha256) = close_sink(sink)?;
-            let entry = ManifestFile {
-                name: f.file_name().to_string(),
-                format: f.as_str().to_string(),
-                bytes,
-                sha256,
-                compressed: false,
-                encrypted: false,
-            };
-            entries.push((entry, File::open(staging.join(f.file_name()))?));
-        }
-        let summary = summary.build();
-        let manifest = Manifest::new(
-            self.meta,
-            serde_json::to_value(config).map_err(|e| CliError::Runtime(e.into()))?,
-            ManifestCounts::from_summary(&summary),
-            entries.iter().map(|(m, _)| m.clone()).collect(),
-        );
         let (pending, writer): (Option<PendingFile>, Box<dyn Write>) = match path {
             Some(p) => {
                 let (pf, file) = PendingFile::create(p)?;
@@ -324,14 +297,26 @@ impl Run<'_> {
             }
             None => (None, Box::new(std::io::stdout().lock())),
         };
-        let sink = open_sink(writer, layers, false)?;
-        let sink = write_zip(sink, entries, &manifest)?;
-        let (bytes, _) = close_sink(sink)?;
+        let bar = self.progress.clone();
+        let progress = move |n: u64| bar.set_position(n);
+        let request = PackageRequest {
+            scenario: self.scenario,
+            config,
+            meta: self.meta,
+            formats,
+            encode: self.encode_options,
+            // The archive as a whole gets the layers, its files none.
+            file_layers: &Layers::default(),
+            staging,
+            generate: &GenerateOptions { threads: self.threads, cancel: None, progress: Some(&progress) },
+        };
+        let (sink, package) = write_package(&request, open_sink(writer, layers)?)?;
+        let bytes = close_sink(sink)?;
         let mut files = Vec::new();
         if let (Some(pf), Some(p)) = (pending, path) {
             pf.commit()?;
             files.push((p.to_path_buf(), bytes));
         }
-        Ok(Written { files, summary })
+        Ok(Written { files, summary: package.summary })
     }
 }

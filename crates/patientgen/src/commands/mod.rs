@@ -1,8 +1,9 @@
 //! One module per command.
 
+mod db;
 mod decrypt;
 mod generate;
-pub mod keys;
+mod keys;
 mod presets;
 mod scenario;
 mod serve;
@@ -20,7 +21,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Stats(args) => stats::run(args),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Serve(args) => serve::run(*args),
-        Command::Migrate(args) => serve::migrate(args),
+        Command::Migrate(args) => db::migrate(args),
         Command::Keys(cmd) => keys::run(cmd),
     }
 }

@@ -1,15 +1,11 @@
-//! `patientgen serve` and `patientgen migrate`.
+//! `patientgen serve`.
 
-use crate::cli::{DatabaseArgs, LogFormat, ServeArgs};
+use super::db::runtime;
+use crate::cli::{LogFormat, ServeArgs};
 use crate::error::{CliError, CliResult};
-use crate::output::outln;
 use patientgen_server::ServerConfig;
-use patientgen_storage::{PoolSettings, Store};
+use patientgen_storage::PoolSettings;
 use std::time::Duration;
-
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::Runtime(e.into()))
-}
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -23,19 +19,6 @@ fn init_logging(format: LogFormat) {
 
 pub fn run(args: ServeArgs) -> CliResult {
     init_logging(args.log_format);
-    if !(2..=3600).contains(&args.job_lease) {
-        return Err(CliError::input("--job-lease must be between 2 and 3600 seconds"));
-    }
-    // Past a century the retention period would overflow the server's date arithmetic.
-    if !(1..=24 * 365 * 100).contains(&args.retention_hours) {
-        return Err(CliError::input("--retention-hours must be between 1 and 876000"));
-    }
-    if !(10..=1000).contains(&args.key_refresh_ms) {
-        return Err(CliError::input("--key-refresh-ms must be between 10 and 1000"));
-    }
-    if args.usage_flush_ms < 10 {
-        return Err(CliError::input("--usage-flush-ms must be at least 10"));
-    }
     let mut config = ServerConfig {
         bind: args.bind,
         database_url: args.database.database_url.clone(),
@@ -50,7 +33,7 @@ pub fn run(args: ServeArgs) -> CliResult {
         max_patients_per_job: args.max_patients_per_job.clamp(1, patientgen_core::scenario::MAX_PATIENTS),
         max_job_runtime: Duration::from_secs(args.max_job_runtime.max(1)),
         job_lease: Duration::from_secs(args.job_lease),
-        retention: Duration::from_secs(args.retention_hours * 3600),
+        retention: Duration::from_secs(args.retention_hours.saturating_mul(3600)),
         body_limit: args.body_limit,
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         admin_key: args.admin_key.clone(),
@@ -69,42 +52,11 @@ pub fn run(args: ServeArgs) -> CliResult {
         first_run_key: args.first_run_key && !args.no_first_run_key,
         ..ServerConfig::default()
     };
-    if let Some(t) = args.threads_per_job {
-        config.threads_per_job = t.max(1);
-    } else {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        config.threads_per_job = cores.checked_div(args.workers).unwrap_or(cores).max(1);
-    }
+    config.threads_per_job =
+        args.threads_per_job.map_or_else(|| ServerConfig::threads_per_job_for(args.workers), |t| t.max(1));
     if let Some(id) = args.instance_id {
         config.instance_id = id;
     }
+    config.validate().map_err(|e| CliError::input(e.to_string()))?;
     runtime()?.block_on(patientgen_server::serve(config)).map_err(|e| CliError::Runtime(e.into()))
-}
-
-/// Opens the database the service uses.
-pub async fn open_store(db: &DatabaseArgs) -> CliResult<Store> {
-    let store = Store::connect(
-        db.database_url.as_deref(),
-        &db.data_dir,
-        &PoolSettings { max_connections: 2, ..Default::default() },
-    )
-    .await
-    .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot open the database: {e}")))?;
-    store.migrate().await.map_err(|e| CliError::Runtime(anyhow::anyhow!("migrations failed: {e}")))?;
-    Ok(store)
-}
-
-pub fn migrate(args: DatabaseArgs) -> CliResult {
-    runtime()?.block_on(async {
-        let store = open_store(&args).await?;
-        let applied = store.applied_migrations().await.map_err(|e| CliError::Runtime(e.into()))?;
-        outln!(
-            "{} database is at migration {} ({} applied)",
-            store.kind(),
-            applied.last().copied().unwrap_or(0),
-            applied.len()
-        );
-        store.close().await;
-        Ok(())
-    })
 }

@@ -1,19 +1,16 @@
-//! Summaries of a patient population: counts and shares by outcome, triage,
-//! injury type, nationality and front; calibration figures; arrival-time
-//! percentiles per facility and triage. Used by `generate --summary`,
-//! `patientgen stats FILE` and job summaries.
+//! Accumulating patients into a [`Summary`] in bounded memory: counters plus
+//! one HDR histogram per (facility, triage) and per outcome.
 
+use super::{Calibration, Flow, Percentiles, Share, Summary};
 use crate::model::{InjuryType, Outcome, Role, Triage};
 use crate::patient::{EventType, Patient};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The facts of one patient that a summary needs.
 #[derive(Debug, Clone, Copy)]
 pub struct PatientFacts<'s> {
-    /// Outcome.
+    /// How the journey ended.
     pub outcome: Outcome,
     /// Initial triage.
     pub triage: Triage,
@@ -54,189 +51,6 @@ impl<'s> PatientFacts<'s> {
             mass_casualty: p.mass_casualty,
         }
     }
-}
-
-/// A patient record as read back from a file (upstream's or ours).
-#[derive(Debug, Deserialize)]
-pub struct PatientView<'a> {
-    /// Triage.
-    #[serde(borrow, default)]
-    pub triage_category: Option<&'a str>,
-    /// Our outcome.
-    #[serde(borrow, default)]
-    pub outcome: Option<&'a str>,
-    /// Upstream's final status.
-    #[serde(borrow, default)]
-    pub final_status: Option<&'a str>,
-    /// Injury category.
-    #[serde(borrow, default)]
-    pub injury_type: Option<&'a str>,
-    /// Nationality.
-    #[serde(borrow, default)]
-    pub nationality: Option<&'a str>,
-    /// Front.
-    #[serde(borrow, default)]
-    pub front: Option<&'a str>,
-    /// Mass casualty.
-    #[serde(default)]
-    pub mass_casualty: bool,
-    /// Timeline.
-    #[serde(borrow, default)]
-    pub movement_timeline: Vec<EventView<'a>>,
-}
-
-/// A timeline event as read back.
-#[derive(Debug, Deserialize)]
-pub struct EventView<'a> {
-    /// Type.
-    #[serde(borrow)]
-    pub event_type: &'a str,
-    /// Facility.
-    #[serde(borrow, default)]
-    pub facility: Option<&'a str>,
-    /// Hours.
-    #[serde(default)]
-    pub hours_since_injury: f64,
-}
-
-impl<'a> PatientView<'a> {
-    /// Facts of a record, or why it cannot be summarised.
-    pub fn facts(&self) -> Result<PatientFacts<'a>, String> {
-        let triage = self
-            .triage_category
-            .and_then(Triage::parse)
-            .ok_or_else(|| "missing or unknown triage_category".to_string())?;
-        let injury_type = match self.injury_type {
-            Some("BATTLE_TRAUMA") | Some("Polytrauma") => InjuryType::BattleInjury,
-            Some("NON_BATTLE") => InjuryType::NonBattleInjury,
-            Some("DISEASE") => InjuryType::Disease,
-            Some(s) => InjuryType::parse(s).ok_or_else(|| format!("unknown injury_type '{s}'"))?,
-            None => return Err("missing injury_type".into()),
-        };
-        let mut arrivals = [None; 5];
-        let mut end = 0u32;
-        let mut last_facility = Role::Poi;
-        for e in &self.movement_timeline {
-            let role = e.facility.and_then(Role::parse);
-            let at = (e.hours_since_injury.max(0.0) * 3600.0).round() as u32;
-            if e.event_type == "arrival"
-                && let Some(r) = role
-            {
-                arrivals[r.index()].get_or_insert(at);
-            }
-            if let Some(r) = role {
-                last_facility = r;
-            }
-            end = end.max(at);
-        }
-        let reached_mtf = arrivals[1..].iter().any(Option::is_some);
-        let outcome = match (self.outcome, self.final_status) {
-            (Some(o), _) => Outcome::parse(o).ok_or_else(|| format!("unknown outcome '{o}'"))?,
-            (None, Some("KIA")) if reached_mtf => Outcome::Dow,
-            (None, Some("KIA")) => Outcome::Kia,
-            (None, Some("RTD")) => Outcome::Rtd,
-            (None, Some(_)) => Outcome::RemainsRole4,
-            (None, None) => return Err("missing outcome and final_status".into()),
-        };
-        Ok(PatientFacts {
-            outcome,
-            triage,
-            injury_type,
-            nationality: self.nationality.unwrap_or("UNKNOWN"),
-            front: self.front.unwrap_or("UNKNOWN"),
-            arrivals,
-            end,
-            last_facility,
-            mass_casualty: self.mass_casualty,
-        })
-    }
-}
-
-/// Count and share.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Share {
-    /// Count.
-    pub count: u64,
-    /// Share of the relevant population, 0–1.
-    pub share: f64,
-}
-
-/// Percentiles in hours.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Percentiles {
-    /// Patients measured.
-    pub count: u64,
-    /// Median.
-    pub p50: f64,
-    /// 90th percentile.
-    pub p90: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// Maximum.
-    pub max: f64,
-}
-
-/// Figures a planner checks against published registries.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub struct Calibration {
-    /// Battle injuries.
-    pub battle_injuries: u64,
-    /// Share of battle injuries killed before reaching care.
-    pub kia_share_of_battle_injuries: f64,
-    /// Battle injuries that reached a facility.
-    pub battle_injuries_reaching_care: u64,
-    /// Share of those that died of wounds.
-    pub dow_share_of_battle_injuries_reaching_care: f64,
-    /// Disease and non-battle injuries.
-    pub dnbi: u64,
-    /// Share of them returned to duty.
-    pub rtd_share_of_dnbi: f64,
-    /// Share of their returns to duty made at Role 1 or Role 2.
-    pub dnbi_rtd_at_role1_2_share: f64,
-    /// Share of all patients who reached Role 4.
-    pub reached_role4_share: f64,
-}
-
-/// A population summary.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Summary {
-    /// Patients.
-    pub total_patients: u64,
-    /// By outcome.
-    pub outcomes: BTreeMap<String, Share>,
-    /// By triage.
-    pub triage: BTreeMap<String, Share>,
-    /// By injury type.
-    pub injury_types: BTreeMap<String, Share>,
-    /// By nationality.
-    pub nationalities: BTreeMap<String, Share>,
-    /// By front.
-    pub fronts: BTreeMap<String, Share>,
-    /// Patients who reached each facility.
-    pub facilities_reached: BTreeMap<String, Share>,
-    /// Mass-casualty patients.
-    pub mass_casualty: Share,
-    /// Calibration figures.
-    pub calibration: Calibration,
-    /// Hours from injury to arrival, by facility, then by triage (`all` for every triage).
-    pub arrival_hours: BTreeMap<String, BTreeMap<String, Percentiles>>,
-    /// Hours from injury to the terminal event, by outcome.
-    pub outcome_hours: BTreeMap<String, Percentiles>,
-    /// Moves between facilities: (from, to, patients).
-    pub flows: Vec<Flow>,
-    /// Where journeys ended: facility → outcome → patients.
-    pub outcomes_by_facility: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-/// Patients moving from one facility to the next one they reached.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Flow {
-    /// From.
-    pub from: String,
-    /// To.
-    pub to: String,
-    /// Patients.
-    pub count: u64,
 }
 
 /// Accumulates [`PatientFacts`] into a [`Summary`] in bounded memory.
@@ -477,74 +291,4 @@ impl SummaryBuilder {
 
 fn hours(seconds: u64) -> f64 {
     (seconds as f64 / 36.0).round() / 100.0
-}
-
-fn pct(s: &Share) -> String {
-    format!("{:>8} {:>6.1} %", s.count, s.share * 100.0)
-}
-
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Patients: {}", self.total_patients)?;
-        let section =
-            |f: &mut fmt::Formatter<'_>, title: &str, map: &BTreeMap<String, Share>| -> fmt::Result {
-                writeln!(f, "\n{title}")?;
-                let mut rows: Vec<(&String, &Share)> = map.iter().collect();
-                rows.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
-                for (k, v) in rows {
-                    writeln!(f, "  {k:<28}{}", pct(v))?;
-                }
-                Ok(())
-            };
-        section(f, "Outcome", &self.outcomes)?;
-        section(f, "Triage", &self.triage)?;
-        section(f, "Injury type", &self.injury_types)?;
-        section(f, "Front", &self.fronts)?;
-        section(f, "Nationality", &self.nationalities)?;
-        section(f, "Reached facility", &self.facilities_reached)?;
-        writeln!(f, "\nMass-casualty patients       {}", pct(&self.mass_casualty))?;
-        let c = &self.calibration;
-        writeln!(f, "\nCalibration (guide values from military trauma registries)")?;
-        writeln!(
-            f,
-            "  KIA of battle injuries            {:>6.1} %   (10-20 %)",
-            c.kia_share_of_battle_injuries * 100.0
-        )?;
-        writeln!(
-            f,
-            "  DOW of battle injuries at care    {:>6.1} %   (2-6 %)",
-            c.dow_share_of_battle_injuries_reaching_care * 100.0
-        )?;
-        writeln!(
-            f,
-            "  RTD of disease/non-battle         {:>6.1} %   (>= 80 %)",
-            c.rtd_share_of_dnbi * 100.0
-        )?;
-        writeln!(f, "    of which at Role 1-2            {:>6.1} %", c.dnbi_rtd_at_role1_2_share * 100.0)?;
-        writeln!(
-            f,
-            "  Reached Role 4 (all patients)     {:>6.1} %   (a minority)",
-            c.reached_role4_share * 100.0
-        )?;
-        writeln!(f, "\nHours from injury to arrival (p50 / p90 / p99)")?;
-        writeln!(f, "  {:<8}{:>22}{:>22}{:>22}{:>22}{:>22}", "", "T1", "T2", "T3", "T4", "all")?;
-        for role in Role::FACILITIES {
-            let Some(row) = self.arrival_hours.get(role.as_str()) else {
-                continue;
-            };
-            write!(f, "  {:<8}", role.as_str())?;
-            for t in ["T1", "T2", "T3", "T4", "all"] {
-                match row.get(t) {
-                    Some(p) => write!(f, "{:>22}", format!("{:.1} / {:.1} / {:.1}", p.p50, p.p90, p.p99))?,
-                    None => write!(f, "{:>22}", "-")?,
-                }
-            }
-            writeln!(f)?;
-        }
-        writeln!(f, "\nHours from injury to outcome (p50 / p90 / max)")?;
-        for (k, p) in &self.outcome_hours {
-            writeln!(f, "  {k:<14}{:.1} / {:.1} / {:.1}", p.p50, p.p90, p.max)?;
-        }
-        Ok(())
-    }
 }

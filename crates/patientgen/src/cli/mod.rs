@@ -1,7 +1,12 @@
 //! Command-line interface definition.
 
+pub mod keys;
+
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use patientgen_output::Format;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 /// Generates realistic synthetic patients for military medical exercises:
 /// casualties flowing from the point of injury through NATO Roles 1-4.
@@ -33,7 +38,7 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Manage API keys in the service's database.
     #[command(subcommand)]
-    Keys(crate::commands::keys::KeysCommand),
+    Keys(keys::KeysCommand),
 }
 
 /// Which database to use (the same rules as `serve`).
@@ -145,21 +150,38 @@ pub enum LogFormat {
     Json,
 }
 
-/// Output formats on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// `{metadata, patients}` (or a bare array with --json-envelope array).
-    Json,
-    /// One patient per line.
-    Ndjson,
-    /// One row per patient.
-    Csv,
-    /// One FHIR R4 Bundle per line.
-    Fhir,
-    /// One XML document.
-    Xml,
+/// `-f/--format`: a record format of [`Format::ALL`], or `zip` for a package
+/// of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    /// One file of this format.
+    Records(Format),
     /// A ZIP archive of the other chosen formats plus manifest.json.
     Zip,
+}
+
+impl ValueEnum for FormatChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        static CHOICES: LazyLock<Vec<FormatChoice>> = LazyLock::new(|| {
+            Format::ALL.into_iter().map(FormatChoice::Records).chain([FormatChoice::Zip]).collect()
+        });
+        &CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            FormatChoice::Records(format) => PossibleValue::new(format.as_str()).help(match format {
+                Format::Json => "`{metadata, patients}` (or a bare array with --json-envelope array)",
+                Format::Ndjson => "One patient per line",
+                Format::Csv => "One row per patient",
+                Format::Fhir => "One FHIR R4 Bundle per line",
+                Format::Xml => "One XML document",
+            }),
+            FormatChoice::Zip => {
+                PossibleValue::new("zip").help("A ZIP archive of the other chosen formats plus manifest.json")
+            }
+        })
+    }
 }
 
 /// JSON envelope.
@@ -191,7 +213,7 @@ pub struct GenerateArgs {
     pub seed: Option<u64>,
     /// Output format; repeat for several. `zip` packages the others.
     #[arg(short, long = "format", value_enum, value_name = "F")]
-    pub formats: Vec<FormatArg>,
+    pub formats: Vec<FormatChoice>,
     /// Output: a directory, a file (one format or zip), or `-` for stdout.
     #[arg(short, long, value_name = "PATH", default_value = "output")]
     pub output: PathBuf,

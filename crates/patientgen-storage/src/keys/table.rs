@@ -1,190 +1,9 @@
 //! The `api_keys` table: keys are stored as SHA-256 hashes plus a display prefix.
 
+use super::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
 use crate::{StorageError, StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::types::Json;
-
-/// A stored API key (never the key itself).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
-pub struct ApiKeyRecord {
-    /// UUID.
-    pub id: String,
-    /// SHA-256 of the key, hex.
-    #[serde(skip)]
-    pub key_hash: String,
-    /// First characters of the key, for display.
-    pub key_prefix: String,
-    /// Name.
-    pub name: String,
-    /// Contact.
-    pub email: Option<String>,
-    /// Active flag.
-    pub is_active: bool,
-    /// Demo key.
-    pub is_demo: bool,
-    /// Comma-separated scopes (`generate`, `read`, `admin`).
-    pub scopes: String,
-    /// Patients per request.
-    pub max_patients_per_request: i32,
-    /// Requests per minute.
-    pub max_requests_per_minute: i32,
-    /// Requests per hour.
-    pub max_requests_per_hour: i32,
-    /// Requests per day (none = unlimited).
-    pub max_requests_per_day: Option<i32>,
-    /// Patients per day (none = unlimited).
-    pub max_patients_per_day: Option<i32>,
-    /// Requests made.
-    pub total_requests: i64,
-    /// Patients generated.
-    pub total_patients_generated: i64,
-    /// Requests today.
-    pub daily_requests: i64,
-    /// Patients today.
-    pub daily_patients: i64,
-    /// Last request.
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// Start of the current daily counters.
-    pub last_reset_at: DateTime<Utc>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Updated.
-    pub updated_at: DateTime<Utc>,
-    /// Expiry.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The key that replaced this one (rotation).
-    pub replaced_by: Option<String>,
-    /// Free-form metadata.
-    pub key_metadata: Json<serde_json::Value>,
-}
-
-impl ApiKeyRecord {
-    /// Scopes as a list.
-    pub fn scope_list(&self) -> Vec<&str> {
-        self.scopes.split(',').map(str::trim).filter(|s| !s.is_empty()).collect()
-    }
-
-    /// Whether the key has a scope (`admin` implies every scope).
-    pub fn has_scope(&self, scope: &str) -> bool {
-        let scopes = self.scope_list();
-        scopes.contains(&"admin") || scopes.contains(&scope)
-    }
-
-    /// Whether the key has expired at `now`.
-    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at.is_some_and(|e| e <= now)
-    }
-
-    /// The key's limits.
-    pub fn limits(&self) -> KeyLimits {
-        KeyLimits {
-            max_patients_per_request: self.max_patients_per_request,
-            max_requests_per_minute: self.max_requests_per_minute,
-            max_requests_per_hour: self.max_requests_per_hour,
-            max_requests_per_day: self.max_requests_per_day,
-            max_patients_per_day: self.max_patients_per_day,
-        }
-    }
-}
-
-/// Limits of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyLimits {
-    /// Patients per request.
-    pub max_patients_per_request: i32,
-    /// Requests per minute.
-    pub max_requests_per_minute: i32,
-    /// Requests per hour.
-    pub max_requests_per_hour: i32,
-    /// Requests per day.
-    pub max_requests_per_day: Option<i32>,
-    /// Patients per day.
-    pub max_patients_per_day: Option<i32>,
-}
-
-impl Default for KeyLimits {
-    /// Upstream's defaults: 1000 patients/request, 60/min, 1000/h, unlimited per day.
-    fn default() -> Self {
-        Self {
-            max_patients_per_request: 1000,
-            max_requests_per_minute: 60,
-            max_requests_per_hour: 1000,
-            max_requests_per_day: None,
-            max_patients_per_day: None,
-        }
-    }
-}
-
-impl KeyLimits {
-    /// Upstream's demo limits: 50 patients/request, 10/min, 50/h, 100/day.
-    pub fn demo() -> Self {
-        Self {
-            max_patients_per_request: 50,
-            max_requests_per_minute: 10,
-            max_requests_per_hour: 50,
-            max_requests_per_day: Some(100),
-            max_patients_per_day: None,
-        }
-    }
-}
-
-/// A key to insert.
-#[derive(Debug, Clone)]
-pub struct NewApiKey {
-    /// UUID.
-    pub id: String,
-    /// SHA-256 hex of the key.
-    pub key_hash: String,
-    /// Display prefix.
-    pub key_prefix: String,
-    /// Name.
-    pub name: String,
-    /// Contact.
-    pub email: Option<String>,
-    /// Demo key.
-    pub is_demo: bool,
-    /// Scopes.
-    pub scopes: String,
-    /// Limits.
-    pub limits: KeyLimits,
-    /// Expiry.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Metadata.
-    pub metadata: serde_json::Value,
-}
-
-/// Filters for listing keys.
-#[derive(Debug, Clone, Default)]
-pub struct KeyFilter {
-    /// Only active keys.
-    pub active_only: bool,
-    /// Only demo keys.
-    pub demo_only: bool,
-    /// Substring of name or email.
-    pub search: Option<String>,
-    /// Maximum rows.
-    pub limit: i64,
-}
-
-/// Aggregate figures over keys.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct KeyStats {
-    /// All keys.
-    pub total_keys: i64,
-    /// Active keys.
-    pub active_keys: i64,
-    /// Demo keys.
-    pub demo_keys: i64,
-    /// Non-demo keys.
-    pub live_keys: i64,
-    /// Keys used within the period.
-    pub recently_used_keys: i64,
-    /// Requests, all time.
-    pub total_requests_all_time: i64,
-    /// Patients, all time.
-    pub total_patients_all_time: i64,
-}
 
 macro_rules! key_columns {
     () => {
@@ -200,7 +19,7 @@ fn unique_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Store {
-    /// Inserts a key.
+    /// Inserts an active key; a second key with the same hash is a [`StorageError::Conflict`].
     pub async fn insert_key(&self, key: &NewApiKey, now: DateTime<Utc>) -> StorageResult<ApiKeyRecord> {
         let sql = concat!(
             "INSERT INTO api_keys (id, key_hash, key_prefix, name, email, is_active, is_demo, scopes, \
@@ -215,18 +34,18 @@ impl Store {
                 .bind(&key.id)
                 .bind(&key.key_hash)
                 .bind(&key.key_prefix)
-                .bind(&key.name)
-                .bind(&key.email)
-                .bind(key.is_demo)
-                .bind(&key.scopes)
-                .bind(key.limits.max_patients_per_request)
-                .bind(key.limits.max_requests_per_minute)
-                .bind(key.limits.max_requests_per_hour)
-                .bind(key.limits.max_requests_per_day)
-                .bind(key.limits.max_patients_per_day)
+                .bind(&key.settings.name)
+                .bind(&key.settings.email)
+                .bind(key.settings.is_demo)
+                .bind(key.settings.scopes.to_string())
+                .bind(key.settings.limits.max_patients_per_request)
+                .bind(key.settings.limits.max_requests_per_minute)
+                .bind(key.settings.limits.max_requests_per_hour)
+                .bind(key.settings.limits.max_requests_per_day)
+                .bind(key.settings.limits.max_patients_per_day)
                 .bind(now)
-                .bind(key.expires_at)
-                .bind(Json(&key.metadata))
+                .bind(key.settings.expires_at)
+                .bind(Json(&key.settings.metadata))
                 .fetch_one(pool)
                 .await
         });
