@@ -1,17 +1,26 @@
-//! Service configuration (flags and environment are read by the CLI).
+//! The service's configuration as the code uses it. Operators write
+//! [`crate::settings::Settings`] (file, environment, flags); its defaults are
+//! also this struct's defaults.
 
+use crate::settings::{Profile, Settings};
 use patientgen_storage::PoolSettings;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything `patientgen serve` can be told.
+/// Everything `patientgen serve` can be told. Secrets are [`SecretString`]s:
+/// `Debug` shows `[REDACTED]`.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// The deployment profile (production adds the rules of [`ServerConfig::validate`]).
+    pub profile: Profile,
     /// Address to listen on.
     pub bind: SocketAddr,
+    /// A TLS-terminating proxy sits in front: a non-loopback `bind` is allowed in production.
+    pub behind_proxy: bool,
     /// `postgres://…` or `sqlite:…`; the embedded SQLite file when `None`.
-    pub database_url: Option<String>,
+    pub database_url: Option<SecretString>,
     /// Directory of the embedded database and its job files.
     pub data_dir: PathBuf,
     /// Database pool.
@@ -35,10 +44,11 @@ pub struct ServerConfig {
     /// Time limit for ordinary (non-streaming) requests.
     pub request_timeout: Duration,
     /// Plaintext admin key to make sure exists (stored hashed).
-    pub admin_key: Option<String>,
+    pub admin_key: Option<SecretString>,
     /// Upstream's `API_KEY`, imported as an admin key for compatibility.
-    pub legacy_api_key: Option<String>,
-    /// Enable upstream's public demo key `DEMO_MILMED_2025_50_PATIENTS`.
+    pub legacy_api_key: Option<SecretString>,
+    /// Enable upstream's public demo key `DEMO_MILMED_2025_50_PATIENTS`, with
+    /// the demo limits (reset on every start).
     pub demo_key: bool,
     /// Allowed CORS origins.
     pub cors_origins: Vec<String>,
@@ -47,7 +57,7 @@ pub struct ServerConfig {
     /// PBKDF2 iterations for job encryption (≥ 600,000 outside tests).
     pub encryption_iterations: u32,
     /// `redis://…`: rate limits shared by every instance; in-process when `None`.
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretString>,
     /// Prefix of this service's Redis keys.
     pub redis_prefix: String,
     /// How often the key revision is polled: key changes reach this instance
@@ -60,53 +70,38 @@ pub struct ServerConfig {
     /// Key lookups the key cache keeps at most.
     pub key_cache_capacity: u64,
     /// On a database without keys, create an admin key and print it once with
-    /// the web page's link (see [`crate::first_run`]).
+    /// the web page's link (see [`crate::first_run`]; never in production).
     pub first_run_key: bool,
 }
 
 impl Default for ServerConfig {
+    /// The defaults of [`Settings`], development profile.
     fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            database_url: None,
-            data_dir: PathBuf::from("patientgen-data"),
-            pool: PoolSettings::default(),
-            workers: 2,
-            threads_per_job: ServerConfig::threads_per_job_for(2),
-            max_patients_per_job: patientgen_core::scenario::MAX_PATIENTS,
-            max_job_runtime: Duration::from_secs(600),
-            job_lease: Duration::from_secs(30),
-            poll_interval: Duration::from_secs(2),
-            retention: Duration::from_secs(7 * 24 * 3600),
-            body_limit: 2 << 20,
-            request_timeout: Duration::from_secs(60),
-            admin_key: None,
-            legacy_api_key: None,
-            demo_key: false,
-            cors_origins: vec!["http://localhost:3000".into(), "http://localhost:8000".into()],
-            instance_id: default_instance_id(),
-            encryption_iterations: patientgen_crypto::DEFAULT_ITERATIONS,
-            redis_url: None,
-            redis_prefix: "patientgen".into(),
-            key_refresh_interval: Duration::from_millis(250),
-            usage_flush_interval: Duration::from_secs(1),
-            limiter_max_keys: 100_000,
-            key_cache_capacity: 100_000,
-            first_run_key: true,
-        }
+        Settings::default().server_config(Profile::Development)
     }
 }
 
-/// A setting outside the range the service works with. `setting` is the
-/// command-line flag naming it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{setting} must be {requirement}")]
+/// A setting outside the range the service works with, or a combination it
+/// refuses. `setting` is its key in `patientgen.toml`; the message also names
+/// its flag and environment variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidSetting {
-    /// The flag, e.g. `--job-lease`.
+    /// The key, e.g. `job_lease_seconds`.
     pub setting: &'static str,
     /// What it must be, e.g. `between 2 and 3600 seconds`.
     pub requirement: &'static str,
 }
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match crate::settings::setting(self.setting) {
+            Some(s) => write!(f, "`{}` (--{}, {}) must be {}", s.key, s.flag.long(), s.env, self.requirement),
+            None => write!(f, "`{}` must be {}", self.setting, self.requirement),
+        }
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
 
 impl ServerConfig {
     /// Generation threads per job when not set: the cores shared by the
@@ -116,25 +111,69 @@ impl ServerConfig {
         cores.checked_div(workers).unwrap_or(cores).max(1)
     }
 
-    /// Checks the settings whose range matters: a lease renewed in time, a
-    /// retention period the date arithmetic can hold (a century at most), key
-    /// changes seen within a second, and usage written at most 100 times a
-    /// second.
+    /// Checks the settings whose range matters (a lease renewed in time, a
+    /// retention period the date arithmetic can hold, key changes seen within a
+    /// second, …) and the rules of the production profile: an admin key, no
+    /// public demo key, and a loopback address unless a proxy sits in front
+    /// (the service speaks plain HTTP). Every way of starting the service
+    /// (`serve`, [`crate::build_state`], the tests) goes through it.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         let invalid = |setting, requirement| Err(InvalidSetting { setting, requirement });
         if !(2..=3600).contains(&self.job_lease.as_secs()) || self.job_lease.subsec_nanos() != 0 {
-            return invalid("--job-lease", "between 2 and 3600 seconds");
+            return invalid("job_lease_seconds", "between 2 and 3600 seconds");
         }
         let hour = Duration::from_secs(3600);
         if self.retention < hour || self.retention > hour * 24 * 365 * 100 {
-            return invalid("--retention-hours", "between 1 and 876000");
+            return invalid("retention_hours", "between 1 and 876000");
         }
         let refresh = self.key_refresh_interval;
         if refresh < Duration::from_millis(10) || refresh > Duration::from_millis(1000) {
-            return invalid("--key-refresh-ms", "between 10 and 1000");
+            return invalid("key_refresh_ms", "between 10 and 1000");
         }
         if self.usage_flush_interval < Duration::from_millis(10) {
-            return invalid("--usage-flush-ms", "at least 10");
+            return invalid("usage_flush_ms", "at least 10");
+        }
+        if self.pool.max_connections == 0 {
+            return invalid("pool_size", "at least 1");
+        }
+        if self.pool.acquire_timeout.is_zero() {
+            return invalid("pool_timeout_seconds", "at least 1");
+        }
+        if !(1..=patientgen_core::scenario::MAX_PATIENTS).contains(&self.max_patients_per_job) {
+            return invalid("max_patients_per_job", "between 1 and 1000000");
+        }
+        if self.max_job_runtime.is_zero() {
+            return invalid("max_job_runtime_seconds", "at least 1");
+        }
+        if self.request_timeout.is_zero() {
+            return invalid("request_timeout_seconds", "at least 1");
+        }
+        if self.threads_per_job == 0 {
+            return invalid("threads_per_job", "at least 1");
+        }
+        if self.body_limit < 1024 {
+            return invalid("body_limit", "at least 1024 bytes");
+        }
+        if self.profile == Profile::Production {
+            let set = |k: &Option<SecretString>| k.as_ref().is_some_and(|k| !k.expose_secret().is_empty());
+            if !set(&self.admin_key) && !set(&self.legacy_api_key) {
+                return invalid(
+                    "admin_key",
+                    "set in production (also in patientgen.toml as admin_key): production creates and prints no first-run key",
+                );
+            }
+            if self.demo_key {
+                return invalid(
+                    "demo_key",
+                    "off in production: the public demo key is published by upstream",
+                );
+            }
+            if !self.bind.ip().is_loopback() && !self.behind_proxy {
+                return invalid(
+                    "bind",
+                    "a loopback address in production, because patientgen serves plain HTTP: put a TLS-terminating proxy in front and set behind_proxy = true (--behind-proxy, PATIENTGEN_BEHIND_PROXY=true)",
+                );
+            }
         }
         Ok(())
     }
@@ -164,19 +203,20 @@ mod tests {
         };
         assert_eq!(
             setting(|c| c.job_lease = Duration::from_secs(1)),
-            Err("--job-lease must be between 2 and 3600 seconds".into())
+            Err("`job_lease_seconds` (--job-lease, PATIENTGEN_JOB_LEASE_SECONDS) must be between 2 and 3600 seconds".into())
         );
         assert_eq!(
             setting(|c| c.retention = Duration::from_secs(3600 * 876_001)),
-            Err("--retention-hours must be between 1 and 876000".into())
+            Err("`retention_hours` (--retention-hours, PATIENTGEN_RETENTION_HOURS) must be between 1 and 876000".into())
         );
         assert_eq!(
             setting(|c| c.key_refresh_interval = Duration::from_secs(2)),
-            Err("--key-refresh-ms must be between 10 and 1000".into())
+            Err("`key_refresh_ms` (--key-refresh-ms, PATIENTGEN_KEY_REFRESH_MS) must be between 10 and 1000"
+                .into())
         );
         assert_eq!(
             setting(|c| c.usage_flush_interval = Duration::from_millis(9)),
-            Err("--usage-flush-ms must be at least 10".into())
+            Err("`usage_flush_ms` (--usage-flush-ms, PATIENTGEN_USAGE_FLUSH_MS) must be at least 10".into())
         );
         assert!(ServerConfig::threads_per_job_for(1000) >= 1);
     }

@@ -3,13 +3,17 @@
 //! key and shows it once on the console — on stdout, never through the logs —
 //! with a link whose fragment (`#key=…`) the web page picks up. A fragment is
 //! not sent to the server, so the key never reaches an access log either.
-//! Turned off with `serve --no-first-run-key` (`PATIENTGEN_FIRST_RUN_KEY=false`).
+//! Turned off with `serve --no-first-run-key` (`PATIENTGEN_FIRST_RUN_KEY=false`),
+//! and never done in the production profile, where the admin key comes only
+//! from the configuration.
 
 use crate::ServeError;
 use crate::config::DEMO_KEY;
+use crate::settings::Profile;
 use crate::state::AppState;
 use patientgen_storage::keys::hash_key;
 use patientgen_storage::{KeyFilter, NewApiKey};
+use secrecy::{ExposeSecret, SecretString};
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -29,8 +33,12 @@ pub async fn announce(
     out: &mut dyn Write,
 ) -> Result<Option<String>, ServeError> {
     let config = &state.config;
-    let configured = |k: &Option<String>| k.as_deref().is_some_and(|k| !k.is_empty());
-    if !config.first_run_key || configured(&config.admin_key) || configured(&config.legacy_api_key) {
+    let configured = |k: &Option<SecretString>| k.as_ref().is_some_and(|k| !k.expose_secret().is_empty());
+    if !config.first_run_key
+        || config.profile == Profile::Production
+        || configured(&config.admin_key)
+        || configured(&config.legacy_api_key)
+    {
         return Ok(None);
     }
     let demo = hash_key(DEMO_KEY);

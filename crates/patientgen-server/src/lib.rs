@@ -17,15 +17,18 @@ pub mod metrics;
 pub mod models;
 pub mod routes;
 pub mod scenario_source;
+pub mod settings;
 pub mod state;
 pub mod usage;
 
 pub use config::{InvalidSetting, ServerConfig};
+pub use settings::{Profile, Settings};
 pub use state::AppState;
 
 use chrono::{DateTime, Utc};
 use clock::Clock;
 use patientgen_storage::{KeyLimits, KeySettings, Scope, Scopes, StorageError, Store};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Errors starting the service.
@@ -53,10 +56,11 @@ pub async fn build_state_with_clock(
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, ServeError> {
     config.validate().map_err(|e| ServeError::Config(e.to_string()))?;
-    let limiter =
-        limits::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
-            .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
-    let store = Store::connect(config.database_url.as_deref(), &config.data_dir, &config.pool).await?;
+    let redis_url = config.redis_url.as_ref().map(|u| u.expose_secret().to_string());
+    let limiter = limits::Limiter::new(redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
+        .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
+    let database_url = config.database_url.as_ref().map(|u| u.expose_secret());
+    let store = Store::connect(database_url, &config.data_dir, &config.pool).await?;
     store.migrate().await?;
     ensure_bootstrap_keys(&store, &config, clock.now()).await?;
     let state = AppState::new(config, store, metrics::install(), limiter, clock);
@@ -85,7 +89,10 @@ pub fn admin_key_settings(config: &ServerConfig, name: &str, metadata: serde_jso
 }
 
 /// The admin key from `PATIENTGEN_ADMIN_KEY`, upstream's `API_KEY`, and the demo
-/// key when enabled — stored hashed, created once.
+/// key when enabled — stored hashed, created once. An existing demo key gets the
+/// documented demo limits back ([`KeyLimits::demo`]): `--demo-key` means the
+/// public key with the public limits, whatever they were changed to since; a
+/// revoked demo key stays revoked.
 pub async fn ensure_bootstrap_keys(
     store: &Store,
     config: &ServerConfig,
@@ -94,7 +101,7 @@ pub async fn ensure_bootstrap_keys(
     for (key, name) in
         [(&config.admin_key, "Bootstrap admin key"), (&config.legacy_api_key, "Legacy API_KEY (imported)")]
     {
-        if let Some(k) = key.as_deref().filter(|k| !k.is_empty()) {
+        if let Some(k) = key.as_ref().map(|k| k.expose_secret()).filter(|k| !k.is_empty()) {
             let settings = admin_key_settings(config, name, serde_json::json!({"bootstrap": true}));
             store.ensure_key(k, settings, now).await?;
         }
@@ -109,7 +116,19 @@ pub async fn ensure_bootstrap_keys(
             expires_at: None,
             metadata: serde_json::json!({"auto_created": true, "public_demo": true}),
         };
-        store.ensure_key(config::DEMO_KEY, settings, now).await?;
+        let key = store.ensure_key(config::DEMO_KEY, settings, now).await?;
+        let demo = KeyLimits::demo();
+        if key.limits() != demo {
+            tracing::warn!(
+                key_prefix = %key.key_prefix,
+                before = ?key.limits(),
+                "the demo key's limits were changed; --demo-key resets them to the documented demo limits"
+            );
+            store.set_key_limits(&key.id, &demo, now).await?;
+        }
+        if !key.is_active {
+            tracing::warn!(key_prefix = %key.key_prefix, "the demo key is revoked; --demo-key does not re-enable it");
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use common::{Db, TestServer, inline, redis_prefix, redis_url, start_with_clock};
 use patientgen_server::clock::{Clock, ManualClock};
 use patientgen_storage::{KeyLimits, PoolSettings, Store};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn server(db: Db, backend: Backend, clock: &Arc<ManualClock>) -> TestServe
     start_with_clock(db, clock, |c| {
         c.workers = 0;
         if backend == Backend::Redis {
-            c.redis_url = Some(redis_url());
+            c.redis_url = Some(redis_url().into());
             c.redis_prefix = redis_prefix();
         }
     })
@@ -285,7 +286,7 @@ async fn exact_counts_across_two_instances_sharing_redis() {
     let prefix = redis_prefix();
     let a = start_with_clock(Db::Postgres, clock.clone(), |c| {
         c.workers = 0;
-        c.redis_url = Some(redis_url());
+        c.redis_url = Some(redis_url().into());
         c.redis_prefix = prefix.clone();
     })
     .await;
@@ -293,7 +294,7 @@ async fn exact_counts_across_two_instances_sharing_redis() {
     let b = start_with_clock(Db::Postgres, clock.clone(), |c| {
         c.workers = 0;
         c.database_url = database;
-        c.redis_url = Some(redis_url());
+        c.redis_url = Some(redis_url().into());
         c.redis_prefix = prefix.clone();
     })
     .await;
@@ -319,7 +320,9 @@ async fn revocation_reaches_every_instance_within_a_second() {
     .await;
     // The key CLI is another process with its own connection.
     let cli =
-        Store::connect(database.as_deref(), a.data_dir(), &PoolSettings::default()).await.expect("connect");
+        Store::connect(database.as_ref().map(|u| u.expose_secret()), a.data_dir(), &PoolSettings::default())
+            .await
+            .expect("connect");
     let (key, id) = a.key_record("read", KeyLimits::default()).await;
     for s in [&a, &b] {
         assert_eq!(s.json("/api/v1/jobs/", &key).await.0, 200, "cached on both");

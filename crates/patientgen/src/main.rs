@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod error;
 mod files;
+mod logging;
 mod output;
 mod password;
 mod scenario_input;

@@ -59,7 +59,7 @@ pub async fn start_with_clock(
         ..ServerConfig::default()
     };
     if db == Db::Postgres {
-        config.database_url = Some(patientgen_storage::testing::fresh_postgres_url().await);
+        config.database_url = Some(patientgen_storage::testing::fresh_postgres_url().await.into());
     }
     tweak(&mut config);
     let state = patientgen_server::build_state_with_clock(config, clock).await.expect("server state");

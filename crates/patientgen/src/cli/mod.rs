@@ -1,6 +1,7 @@
 //! Command-line interface definition.
 
 pub mod keys;
+pub mod settings;
 
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,6 +35,9 @@ pub enum Command {
     Decrypt(DecryptArgs),
     /// Run the HTTP service (API v1, jobs, keys, metrics, web page).
     Serve(Box<ServeArgs>),
+    /// Show the service's effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Apply database migrations (also done by `serve` on start).
     Migrate(DatabaseArgs),
     /// Manage API keys in the service's database.
@@ -54,100 +58,48 @@ pub struct DatabaseArgs {
 
 /// `patientgen serve`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Each setting is read from, lowest first: its default, the profile's default, patientgen.toml \
+                  (top level, then the [profile] section), the environment, the flag. \
+                  `patientgen config show` prints the result and where each value came from."
+)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "PATIENTGEN_BIND", default_value = "127.0.0.1:8000", value_name = "ADDR")]
-    pub bind: std::net::SocketAddr,
-    /// Database.
+    /// Settings.
     #[command(flatten)]
-    pub database: DatabaseArgs,
-    /// Jobs this instance runs at once (0: serve only, run no jobs).
-    #[arg(long, env = "PATIENTGEN_WORKERS", default_value_t = 2, value_name = "N")]
-    pub workers: usize,
-    /// Generation threads per job (default: cores / workers).
-    #[arg(long, env = "PATIENTGEN_THREADS_PER_JOB", value_name = "N")]
-    pub threads_per_job: Option<usize>,
-    /// Ceiling on patients per job.
-    #[arg(long, env = "PATIENTGEN_MAX_PATIENTS_PER_JOB", default_value_t = 1_000_000, value_name = "N")]
-    pub max_patients_per_job: u32,
-    /// Longest a job may run, seconds.
-    #[arg(long, env = "JOB_MAX_RUNTIME_SECONDS", default_value_t = 600, value_name = "SECS")]
-    pub max_job_runtime: u64,
-    /// Job lease, seconds: a job whose instance stops renewing is taken over after this.
-    #[arg(long, env = "PATIENTGEN_JOB_LEASE_SECONDS", default_value_t = 30, value_name = "SECS")]
-    pub job_lease: u64,
-    /// Keep finished jobs and their files this many hours.
-    #[arg(long, env = "PATIENTGEN_RETENTION_HOURS", default_value_t = 168, value_name = "HOURS")]
-    pub retention_hours: u64,
-    /// Database pool size.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, value_name = "N")]
-    pub pool_size: u32,
-    /// Seconds to wait for a pooled connection.
-    #[arg(long, env = "DATABASE_POOL_TIMEOUT", default_value_t = 5, value_name = "SECS")]
-    pub pool_timeout: u64,
-    /// Close pooled connections idle this many seconds.
-    #[arg(long, env = "DATABASE_POOL_IDLE_TIMEOUT", default_value_t = 600, value_name = "SECS")]
-    pub pool_idle_timeout: u64,
-    /// Replace pooled connections older than this many seconds.
-    #[arg(long, env = "DATABASE_POOL_MAX_LIFETIME", default_value_t = 1800, value_name = "SECS")]
-    pub pool_max_lifetime: u64,
-    /// An admin key to create (stored hashed) if it does not exist.
-    #[arg(long, env = "PATIENTGEN_ADMIN_KEY", hide_env_values = true, value_name = "KEY")]
-    pub admin_key: Option<String>,
-    /// Upstream's master key variable, imported as an admin key for compatibility.
-    #[arg(long = "legacy-api-key", env = "API_KEY", hide_env_values = true, value_name = "KEY")]
-    pub legacy_api_key: Option<String>,
-    /// Enable upstream's public demo key DEMO_MILMED_2025_50_PATIENTS (50 patients/request).
-    #[arg(long, env = "PATIENTGEN_DEMO_KEY")]
-    pub demo_key: bool,
-    /// Allowed CORS origins, comma-separated.
-    #[arg(
-        long,
-        env = "CORS_ORIGINS",
-        default_value = "http://localhost:3000,http://localhost:8000",
-        value_name = "LIST"
-    )]
-    pub cors_origins: String,
-    /// Largest request body, bytes.
-    #[arg(long, env = "PATIENTGEN_BODY_LIMIT", default_value_t = 2 << 20, value_name = "BYTES")]
-    pub body_limit: usize,
-    /// Time limit for ordinary requests, seconds.
-    #[arg(long, env = "PATIENTGEN_REQUEST_TIMEOUT", default_value_t = 60, value_name = "SECS")]
-    pub request_timeout: u64,
-    /// This instance's name in job leases (default: host-pid-random).
-    #[arg(long, env = "PATIENTGEN_INSTANCE_ID", value_name = "NAME")]
-    pub instance_id: Option<String>,
-    /// Redis for rate limits shared by every instance (in-process limits without it).
-    #[arg(long, env = "REDIS_URL", value_name = "URL")]
-    pub redis_url: Option<String>,
-    /// Prefix of this service's Redis keys.
-    #[arg(long, env = "PATIENTGEN_REDIS_PREFIX", default_value = "patientgen", value_name = "TEXT")]
-    pub redis_prefix: String,
-    /// How often key changes are picked up (key revocation reaches this instance within it).
-    #[arg(long, env = "PATIENTGEN_KEY_REFRESH_MS", default_value_t = 250, value_name = "MS")]
-    pub key_refresh_ms: u64,
-    /// How often usage counters are written to the database.
-    #[arg(long, env = "PATIENTGEN_USAGE_FLUSH_MS", default_value_t = 1000, value_name = "MS")]
-    pub usage_flush_ms: u64,
-    /// Log format.
-    #[arg(long, env = "PATIENTGEN_LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: LogFormat,
-    /// Do not create and print an admin key on a database without keys
-    /// (same as PATIENTGEN_FIRST_RUN_KEY=false).
-    #[arg(long)]
-    pub no_first_run_key: bool,
-    /// Create and print an admin key with the web page's link when the database has no keys.
-    #[arg(long, env = "PATIENTGEN_FIRST_RUN_KEY", default_value_t = true, action = clap::ArgAction::Set, hide = true, value_name = "BOOL")]
-    pub first_run_key: bool,
+    pub settings: settings::SettingArgs,
 }
 
-/// Log output.
+/// `patientgen config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration of `serve` with the source of each
+    /// value (default, file, env, flag); secrets masked. Takes serve's flags.
+    Show(ConfigShowArgs),
+    /// Print the configuration reference (Markdown) of docs/OPERATIONS.md.
+    #[command(hide = true)]
+    Reference,
+}
+
+/// `patientgen config show`.
+#[derive(Debug, Args)]
+pub struct ConfigShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ShowFormat,
+    /// Settings, as `serve` takes them.
+    #[command(flatten)]
+    pub settings: settings::SettingArgs,
+}
+
+/// `config show --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
+pub enum ShowFormat {
+    /// Aligned columns.
+    Table,
+    /// A JSON document.
     Json,
+    /// A patientgen.toml with the effective values (secrets masked).
+    Toml,
 }
 
 /// `-f/--format`: a record format of [`Format::ALL`], or `zip` for a package

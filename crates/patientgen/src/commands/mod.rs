@@ -1,5 +1,6 @@
 //! One module per command.
 
+mod config;
 mod db;
 mod decrypt;
 mod generate;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Stats(args) => stats::run(args),
         Command::Decrypt(args) => decrypt::run(args),
         Command::Serve(args) => serve::run(*args),
+        Command::Config(cmd) => config::run(cmd),
         Command::Migrate(args) => db::migrate(args),
         Command::Keys(cmd) => keys::run(cmd),
     }
