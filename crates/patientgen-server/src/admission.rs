@@ -7,12 +7,14 @@
 
 use crate::auth::{self, AuthVerdict, Caller};
 use crate::error::ApiError;
-use crate::limits::{Decision, Window, headers};
+use crate::limits::{Decision, Recorded, Window, headers};
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use patientgen_storage::ApiKeyRecord;
 
 /// The middleware: authenticates and counts requests that carry a key.
 pub async fn admit_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -30,7 +32,7 @@ pub async fn admit_request(State(state): State<AppState>, mut request: Request, 
         }
     };
     crate::metrics::auth_outcome(200);
-    let decision = state.limiter.check(&key.record, now).await;
+    let decision = state.limiter.check(&key.record, now, || recorded_today(&state, &key.record, now)).await;
     if !decision.allowed {
         let mut limit_headers = HeaderMap::new();
         headers::apply(&mut limit_headers, &key.headers, &decision);
@@ -41,6 +43,23 @@ pub async fn admit_request(State(state): State<AppState>, mut request: Request, 
     let mut response = next.run(request).await;
     headers::apply(response.headers_mut(), &key.headers, &decision);
     response
+}
+
+/// What is recorded for a key today, where a new day window starts: the
+/// database's counters as they are now (not the cached row, which may be
+/// hours old) plus this instance's usage not written yet. Read only when a
+/// window is created; if the database cannot be read, the cached row stands in.
+pub async fn recorded_today(state: &AppState, key: &ApiKeyRecord, now: DateTime<Utc>) -> Recorded {
+    let stored = match state.store.daily_usage(&key.id).await {
+        Ok(Some(u)) => Recorded::today(u.requests, u.patients, u.since, now),
+        Ok(None) => Recorded::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read today's recorded usage; using the cached key's");
+            Recorded::of_row(key, now)
+        }
+    };
+    let (requests, patients) = state.usage.pending_today(&key.id, now);
+    stored.plus(requests, patients)
 }
 
 /// A 429 naming the limit that was reached, how far it is used and when it
@@ -94,7 +113,11 @@ pub async fn admit_patients(
             .with_header(HeaderName::from_static("x-requested"), patients.to_string()));
     }
     let now = state.clock.now();
-    let charge = state.limiter.charge_patients(caller.record(), u64::from(patients), now).await;
+    let record = caller.record();
+    let charge = state
+        .limiter
+        .charge_patients(record, u64::from(patients), now, || recorded_today(state, record, now))
+        .await;
     if !charge.allowed {
         let limit = charge.limit.unwrap_or(0);
         let detail =

@@ -33,8 +33,14 @@ pub fn error_name(status: StatusCode) -> &'static str {
     }
 }
 
+/// Marks an error response whose body is already the one its route documents
+/// (the health reports' 503): the envelope leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentedBody;
+
 /// Turns every error response into the envelope, keeping its headers; its
-/// `timestamp` comes from `clock`.
+/// `timestamp` comes from `clock`. Responses marked [`DocumentedBody`] pass
+/// unchanged.
 pub async fn envelope(clock: Arc<dyn Clock>, request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
@@ -44,7 +50,9 @@ pub async fn envelope(clock: Arc<dyn Clock>, request: Request, next: Next) -> Re
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<DocumentedBody>().is_some()
+    {
         return response;
     }
     let (mut parts, body) = response.into_parts();

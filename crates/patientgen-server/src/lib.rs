@@ -152,6 +152,7 @@ pub async fn serve_on(
     let workers = jobs::Workers::start(&state);
     let background = [
         jobs::spawn_retention(state.clone()),
+        jobs::spawn_cancel_reaper(state.clone()),
         spawn_key_watcher(state.clone()),
         spawn_usage_flusher(state.clone()),
         spawn_redis_watcher(state.clone()),

@@ -361,7 +361,7 @@ pub struct StreamRequest(pub Value);
 /// Simple status bodies (`/health`, `/ready`, liveness, readiness).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusBody {
-    /// `healthy` or `degraded` (`/health`), `ready` or `not_ready`, `alive`.
+    /// `healthy`, `degraded` or `unhealthy` (`/health`), `ready` or `not_ready`, `alive`.
     pub status: String,
     /// Checked services.
     #[serde(skip_serializing_if = "Option::is_none")]

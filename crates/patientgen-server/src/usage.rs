@@ -47,6 +47,16 @@ impl UsageRecorder {
         }
     }
 
+    /// Requests and patients of `key_id` on `now`'s UTC day not written yet.
+    pub fn pending_today(&self, key_id: &str, now: DateTime<Utc>) -> (i64, i64) {
+        let day = Window::Day.index(now);
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending
+            .get(key_id)
+            .and_then(|days| days.iter().find(|(d, _)| *d == day))
+            .map_or((0, 0), |(_, p)| (p.requests, p.patients))
+    }
+
     /// Number of (key, day) batches waiting.
     pub fn waiting(&self) -> usize {
         self.pending.lock().map_or(0, |p| p.values().map(Vec::len).sum())

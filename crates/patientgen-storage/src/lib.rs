@@ -21,7 +21,7 @@ pub use jobs::{
     Claimed, JobFile, JobOptions, JobRecord, JobStatus, JobSummary, NewJob, Priority, Progress, UnknownStatus,
 };
 pub use keys::{
-    ApiKeyRecord, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
+    ApiKeyRecord, DailyUsage, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,
 };
 pub(crate) use store::Backend;
 pub use store::{PoolSettings, Store};

@@ -8,7 +8,7 @@ mod runner;
 mod worker;
 
 pub use runner::run_job;
-pub use worker::{Workers, spawn_retention};
+pub use worker::{Workers, spawn_cancel_reaper, spawn_retention};
 
 use patientgen_core::Scenario;
 use patientgen_core::data::catalog;

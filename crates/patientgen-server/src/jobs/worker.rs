@@ -69,6 +69,36 @@ async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
     }
 }
 
+/// Finishes, every poll interval, the jobs asked to cancel whose instance died
+/// (their lease expired): no worker will ever stop them otherwise.
+pub fn spawn_cancel_reaper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            match state.store.finish_abandoned_cancels(state.clock.now()).await {
+                Ok(n) => {
+                    failing = false;
+                    for _ in 0..n {
+                        crate::metrics::job_transition("running", "cancelled");
+                    }
+                    if n > 0 {
+                        tracing::info!(
+                            jobs = n,
+                            "cancelled jobs whose instance stopped renewing their lease"
+                        );
+                    }
+                }
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %e, "cannot finish cancelled jobs of stopped instances");
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(state.config.poll_interval).await;
+        }
+    })
+}
+
 /// Deletes finished jobs and their files once they are older than the
 /// retention period; runs hourly (and once at start).
 pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {

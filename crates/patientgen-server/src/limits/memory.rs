@@ -17,12 +17,18 @@ struct Slot {
 impl Slot {
     const EMPTY: Slot = Slot { index: i64::MIN, count: 0 };
 
-    /// The count in window `index`, starting it at `seed` when the window is new.
-    fn roll(&mut self, index: i64, seed: u64) -> &mut u64 {
+    /// The count in window `index`, starting it at `seed` when the window is
+    /// new; `None` when it is new and there is no seed.
+    fn roll(&mut self, index: i64, seed: Option<u64>) -> Option<&mut u64> {
         if self.index != index {
-            *self = Slot { index, count: seed };
+            *self = Slot { index, count: seed? };
         }
-        &mut self.count
+        Some(&mut self.count)
+    }
+
+    /// Whether window `index` has no count yet.
+    fn is_new(&self, index: i64) -> bool {
+        self.index != index
     }
 }
 
@@ -70,13 +76,24 @@ impl MemoryLimiter {
         f(counters)
     }
 
-    /// Counts one request unless a window is exhausted.
-    pub fn check(&self, key_id: &str, policy: &Policy, now: DateTime<Utc>) -> Decision {
+    /// Counts one request unless a window is exhausted. A new day window
+    /// starts at `day_seed` (today's recorded requests); `None` when it is new
+    /// and no seed is given (nothing is counted then).
+    pub fn check(
+        &self,
+        key_id: &str,
+        policy: &Policy,
+        day_seed: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Option<Decision> {
         self.with_counters(key_id, now, |c| {
+            if day_seed.is_none() && c.requests[2].is_new(Window::Day.index(now)) {
+                return None;
+            }
             let mut counts = [0u64; 3];
             for (i, window) in Window::ALL.into_iter().enumerate() {
-                let seed = if window == Window::Day { policy.seed_day_requests } else { 0 };
-                counts[i] = *c.requests[i].roll(window.index(now), seed);
+                let seed = if window == Window::Day { day_seed } else { Some(0) };
+                counts[i] = *c.requests[i].roll(window.index(now), seed)?;
             }
             let allowed =
                 policy.requests.iter().zip(counts).all(|(limit, used)| limit.is_none_or(|l| used < l));
@@ -86,28 +103,43 @@ impl MemoryLimiter {
                     *count = slot.count;
                 }
             }
-            Decision::new(allowed, policy, counts, now)
+            Some(Decision::new(allowed, policy, counts, now))
         })
     }
 
     /// Adds `patients` (negative: a refund) to today's patient count unless the
-    /// quota would be exceeded.
-    pub fn charge(&self, key_id: &str, policy: &Policy, patients: i64, now: DateTime<Utc>) -> Charge {
+    /// quota would be exceeded. A new day starts at `seed` (today's recorded
+    /// patients); `None` when it is new and no seed is given. A refund to a
+    /// day that has no count gives back nothing.
+    pub fn charge(
+        &self,
+        key_id: &str,
+        policy: &Policy,
+        patients: i64,
+        seed: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Option<Charge> {
+        let seed = if patients < 0 { seed.or(Some(0)) } else { seed };
         self.with_counters(key_id, now, |c| {
-            let used = c.patients.roll(Window::Day.index(now), policy.seed_day_patients);
+            let used = c.patients.roll(Window::Day.index(now), seed)?;
             let n = patients.unsigned_abs();
             let allowed =
                 patients <= 0 || policy.patients_per_day.is_none_or(|l| used.saturating_add(n) <= l);
             if allowed {
                 *used = if patients < 0 { used.saturating_sub(n) } else { used.saturating_add(n) };
             }
-            Charge {
+            Some(Charge {
                 allowed,
                 used: *used,
                 limit: policy.patients_per_day,
                 resets_in: Window::Day.resets_in(now),
-            }
+            })
         })
+    }
+
+    /// Forgets every count (they are stale once another store counted).
+    pub fn clear(&self) {
+        self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 
     /// Keys with counters.
@@ -126,12 +158,16 @@ mod tests {
     use super::*;
 
     fn policy(minute: u64, day: Option<u64>) -> Policy {
-        Policy {
-            requests: [Some(minute), Some(1000), day],
-            patients_per_day: Some(100),
-            seed_day_requests: 0,
-            seed_day_patients: 0,
-        }
+        Policy { requests: [Some(minute), Some(1000), day], patients_per_day: Some(100) }
+    }
+
+    /// A check on a limiter whose new day windows start at 0.
+    fn check(limiter: &MemoryLimiter, key: &str, p: &Policy, t: DateTime<Utc>) -> Decision {
+        limiter.check(key, p, Some(0), t).expect("seeded")
+    }
+
+    fn charge(limiter: &MemoryLimiter, p: &Policy, n: i64, t: DateTime<Utc>) -> Charge {
+        limiter.charge("k", p, n, Some(0), t).expect("seeded")
     }
 
     fn at(s: &str) -> DateTime<Utc> {
@@ -143,13 +179,13 @@ mod tests {
         let limiter = MemoryLimiter::new(10);
         let p = policy(3, None);
         let t = at("2026-03-01T10:00:30Z");
-        let results: Vec<bool> = (0..6).map(|_| limiter.check("k", &p, t).allowed).collect();
+        let results: Vec<bool> = (0..6).map(|_| check(&limiter, "k", &p, t).allowed).collect();
         assert_eq!(results, [true, true, true, false, false, false]);
-        let rejected = limiter.check("k", &p, t);
+        let rejected = check(&limiter, "k", &p, t);
         assert_eq!(rejected.windows[0].used, 3);
         assert_eq!(rejected.blocking().map(|w| (w.window, w.resets_in)), Some((Window::Minute, 30)));
         // The next minute starts afresh; the hour keeps counting.
-        let next = limiter.check("k", &p, at("2026-03-01T10:01:00Z"));
+        let next = check(&limiter, "k", &p, at("2026-03-01T10:01:00Z"));
         assert!(next.allowed);
         assert_eq!((next.windows[0].used, next.windows[1].used), (1, 4));
     }
@@ -159,12 +195,12 @@ mod tests {
         let limiter = MemoryLimiter::new(10);
         let p = policy(100, Some(2));
         let eve = at("2026-04-30T23:59:59Z");
-        assert!(limiter.check("k", &p, eve).allowed);
-        assert!(limiter.check("k", &p, eve).allowed);
-        let blocked = limiter.check("k", &p, eve);
+        assert!(check(&limiter, "k", &p, eve).allowed);
+        assert!(check(&limiter, "k", &p, eve).allowed);
+        let blocked = check(&limiter, "k", &p, eve);
         assert!(!blocked.allowed);
         assert_eq!(blocked.blocking().map(|w| (w.window, w.resets_in)), Some((Window::Day, 1)));
-        let may = limiter.check("k", &p, at("2026-05-01T00:00:00Z"));
+        let may = check(&limiter, "k", &p, at("2026-05-01T00:00:00Z"));
         assert!(may.allowed);
         assert_eq!(may.day().used, 1);
     }
@@ -174,24 +210,32 @@ mod tests {
         let limiter = MemoryLimiter::new(10);
         let p = policy(100, None);
         let t = at("2026-12-31T12:00:00Z");
-        assert!(limiter.charge("k", &p, 60, t).allowed);
-        let refused = limiter.charge("k", &p, 41, t);
+        assert!(charge(&limiter, &p, 60, t).allowed);
+        let refused = charge(&limiter, &p, 41, t);
         assert!(!refused.allowed);
         assert_eq!(refused.used, 60);
-        assert!(limiter.charge("k", &p, 40, t).allowed);
-        assert_eq!(limiter.charge("k", &p, -30, t).used, 70);
-        assert_eq!(limiter.charge("k", &p, 0, at("2027-01-01T00:00:00Z")).used, 0, "a new year, a new day");
+        assert!(charge(&limiter, &p, 40, t).allowed);
+        assert_eq!(charge(&limiter, &p, -30, t).used, 70);
+        assert_eq!(charge(&limiter, &p, 0, at("2027-01-01T00:00:00Z")).used, 0, "a new year, a new day");
     }
 
     #[test]
-    fn seeds_carry_todays_database_counts_into_new_counters() {
+    fn a_new_day_window_waits_for_its_seed_and_starts_from_it() {
         let limiter = MemoryLimiter::new(10);
-        let mut p = policy(100, Some(5));
-        p.seed_day_requests = 4;
+        let p = policy(100, Some(5));
         let t = at("2026-06-01T08:00:00Z");
-        let first = limiter.check("k", &p, t);
+        assert_eq!(limiter.check("k", &p, None, t), None, "no window without a seed");
+        assert_eq!(limiter.charge("k", &p, 10, None, t), None);
+        let first = limiter.check("k", &p, Some(4), t).expect("seeded");
         assert_eq!(first.day().used, 5);
-        assert!(!limiter.check("k", &p, t).allowed);
+        // The window exists now: no seed is needed, and a late one is ignored.
+        assert!(!limiter.check("k", &p, None, t).expect("window").allowed);
+        assert!(!limiter.check("k", &p, Some(0), t).expect("window").allowed);
+        assert_eq!(limiter.charge("k", &p, 10, Some(95), t).map(|c| (c.allowed, c.used)), Some((false, 95)));
+        // A refund needs no seed; forgetting starts over from a seed.
+        assert_eq!(limiter.charge("other", &p, -3, None, t).map(|c| c.used), Some(0));
+        limiter.clear();
+        assert_eq!(limiter.check("k", &p, None, t), None);
     }
 
     #[test]
@@ -200,7 +244,7 @@ mod tests {
         let p = policy(10, None);
         let t = at("2026-06-01T08:00:00Z");
         for i in 0..50 {
-            limiter.check(&format!("key-{i}"), &p, t);
+            check(&limiter, &format!("key-{i}"), &p, t);
         }
         assert_eq!(limiter.len(), 3);
     }

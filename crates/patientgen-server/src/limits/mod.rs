@@ -6,6 +6,13 @@
 //!
 //! A rejected request is not counted, so a client that keeps retrying does not
 //! extend its own wait.
+//!
+//! A day window that does not exist yet (a new day, a restarted instance, a
+//! restarted or flushed Redis, the first request after falling back to this
+//! instance's counters) starts from what is *recorded* for the key today —
+//! the database's usage counters plus what this instance has not written yet
+//! ([`Recorded`]), read when the window is created — never from the key's
+//! cached row, which may be hours old.
 
 pub mod headers;
 pub mod memory;
@@ -25,11 +32,60 @@ pub struct Policy {
     pub requests: [Option<u64>; 3],
     /// Patients per day (`None`: unlimited).
     pub patients_per_day: Option<u64>,
-    /// Today's requests already recorded in the database (used when no window
-    /// state exists yet, e.g. after a restart).
-    pub seed_day_requests: u64,
-    /// Today's patients already recorded in the database.
-    pub seed_day_patients: u64,
+}
+
+/// A key's usage recorded today: what a new day window starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Requests counted today.
+    pub requests: u64,
+    /// Patients counted today.
+    pub patients: u64,
+}
+
+impl Recorded {
+    /// Daily counters that started at `since`: zero when that is an earlier
+    /// day than `now`'s.
+    pub fn today(requests: i64, patients: i64, since: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        let today = Window::Day.index(since) == Window::Day.index(now);
+        let count = |n: i64| if today { u64::try_from(n).unwrap_or(0) } else { 0 };
+        Self { requests: count(requests), patients: count(patients) }
+    }
+
+    /// Today's counters of a key row.
+    pub fn of_row(key: &ApiKeyRecord, now: DateTime<Utc>) -> Self {
+        Self::today(key.daily_requests, key.daily_patients, key.last_reset_at, now)
+    }
+
+    /// Both counts plus `more`.
+    pub fn plus(self, requests: i64, patients: i64) -> Self {
+        let add = |a: u64, b: i64| a.saturating_add(u64::try_from(b).unwrap_or(0));
+        Self { requests: add(self.requests, requests), patients: add(self.patients, patients) }
+    }
+}
+
+/// Fetches [`Recorded`] at most once, and only when a window needs it.
+struct Seed<F> {
+    fetch: Option<F>,
+    value: Option<Recorded>,
+}
+
+impl<F: FnOnce() -> Fut, Fut: Future<Output = Recorded>> Seed<F> {
+    fn new(fetch: F) -> Self {
+        Self { fetch: Some(fetch), value: None }
+    }
+
+    async fn get(&mut self) -> Recorded {
+        if let Some(value) = self.value {
+            return value;
+        }
+        let value = match self.fetch.take() {
+            Some(fetch) => fetch().await,
+            None => Recorded::default(),
+        };
+        self.value = Some(value);
+        value
+    }
 }
 
 fn limit(value: i32) -> u64 {
@@ -46,16 +102,9 @@ impl Policy {
         ]
     }
 
-    /// The policy of a key at `now`.
-    pub fn for_key(key: &ApiKeyRecord, now: DateTime<Utc>) -> Self {
-        let today = Window::Day.index(key.last_reset_at) == Window::Day.index(now);
-        let seed = |n: i64| if today { u64::try_from(n).unwrap_or(0) } else { 0 };
-        Self {
-            requests: Self::request_limits(key),
-            patients_per_day: key.max_patients_per_day.map(limit),
-            seed_day_requests: seed(key.daily_requests),
-            seed_day_patients: seed(key.daily_patients),
-        }
+    /// The policy of a key.
+    pub fn for_key(key: &ApiKeyRecord) -> Self {
+        Self { requests: Self::request_limits(key), patients_per_day: key.max_patients_per_day.map(limit) }
     }
 }
 
@@ -179,60 +228,118 @@ impl Limiter {
     fn degrade(&self, error: &redis::LimiterError) {
         metrics::counter!("rate_limiter_redis_errors_total").increment(1);
         if !self.degraded.swap(true, Ordering::Relaxed) {
+            // Counts this instance kept before are stale: Redis counted since.
+            // Fresh windows start from what is recorded.
+            self.memory.clear();
             metrics::gauge!("rate_limiter_degraded").set(1.0);
             tracing::warn!(error = %error, "Redis unreachable: rate limits fall back to this instance until it returns");
         }
     }
 
-    /// Counts one request of `key` unless a window is exhausted.
-    pub async fn check(&self, key: &ApiKeyRecord, now: DateTime<Utc>) -> Decision {
-        let policy = Policy::for_key(key, now);
+    /// Counts one request of `key` unless a window is exhausted. `recorded`
+    /// is called (once) only when today's window does not exist yet.
+    pub async fn check<F, Fut>(&self, key: &ApiKeyRecord, now: DateTime<Utc>, recorded: F) -> Decision
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Recorded>,
+    {
+        let policy = Policy::for_key(key);
+        let mut seed = Seed::new(recorded);
         if let Some(redis) = self.redis_if_up() {
-            match redis.check(&key.id, &policy, now).await {
-                Ok(decision) => return decision,
+            let result = match redis.check(&key.id, &policy, None, now).await {
+                Ok(None) => redis.check(&key.id, &policy, Some(seed.get().await.requests), now).await,
+                other => other,
+            };
+            match result {
+                Ok(Some(decision)) => return decision,
+                Ok(None) => tracing::error!("the Redis limiter asked for a seed it was given"),
                 Err(e) => self.degrade(&e),
             }
         }
-        self.memory.check(&key.id, &policy, now)
+        match self.memory.check(&key.id, &policy, None, now) {
+            Some(decision) => decision,
+            None => {
+                let requests = seed.get().await.requests;
+                self.memory
+                    .check(&key.id, &policy, Some(requests), now)
+                    .unwrap_or_else(|| Decision::new(false, &policy, [0; 3], now))
+            }
+        }
     }
 
     /// Counts `patients` against the key's daily patient quota unless they do
-    /// not fit.
-    pub async fn charge_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) -> Charge {
-        self.add_patients(key, i64::try_from(patients).unwrap_or(i64::MAX), now).await
-    }
-
-    /// Gives back patients charged for work that did not happen.
-    pub async fn refund_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) {
-        self.add_patients(key, -i64::try_from(patients).unwrap_or(i64::MAX), now).await;
-    }
-
-    async fn add_patients(&self, key: &ApiKeyRecord, n: i64, now: DateTime<Utc>) -> Charge {
-        let policy = Policy::for_key(key, now);
+    /// not fit. `recorded` is called (once) only when today's count does not
+    /// exist yet.
+    pub async fn charge_patients<F, Fut>(
+        &self,
+        key: &ApiKeyRecord,
+        patients: u64,
+        now: DateTime<Utc>,
+        recorded: F,
+    ) -> Charge
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Recorded>,
+    {
+        let n = i64::try_from(patients).unwrap_or(i64::MAX);
+        let policy = Policy::for_key(key);
+        let mut seed = Seed::new(recorded);
         if let Some(redis) = self.redis_if_up() {
-            match redis.charge(&key.id, &policy, n, now).await {
-                Ok(charge) => return charge,
+            let result = match redis.charge(&key.id, &policy, n, None, now).await {
+                Ok(None) => redis.charge(&key.id, &policy, n, Some(seed.get().await.patients), now).await,
+                other => other,
+            };
+            match result {
+                Ok(Some(charge)) => return charge,
+                Ok(None) => tracing::error!("the Redis limiter asked for a seed it was given"),
                 Err(e) => self.degrade(&e),
             }
         }
-        self.memory.charge(&key.id, &policy, n, now)
+        match self.memory.charge(&key.id, &policy, n, None, now) {
+            Some(charge) => charge,
+            None => {
+                let seed = seed.get().await.patients;
+                self.memory.charge(&key.id, &policy, n, Some(seed), now).unwrap_or(Charge {
+                    allowed: false,
+                    used: seed,
+                    limit: policy.patients_per_day,
+                    resets_in: Window::Day.resets_in(now),
+                })
+            }
+        }
     }
 
-    /// While degraded, asks Redis every `every` whether it is back, and returns
-    /// to it when it is. Runs until the task is dropped.
+    /// Gives back patients charged for work that did not happen (nothing when
+    /// today's count is gone, e.g. Redis restarted in between).
+    pub async fn refund_patients(&self, key: &ApiKeyRecord, patients: u64, now: DateTime<Utc>) {
+        let n = -i64::try_from(patients).unwrap_or(i64::MAX);
+        let policy = Policy::for_key(key);
+        if let Some(redis) = self.redis_if_up() {
+            match redis.charge(&key.id, &policy, n, None, now).await {
+                Ok(_) => return,
+                Err(e) => self.degrade(&e),
+            }
+        }
+        let _ = self.memory.charge(&key.id, &policy, n, None, now);
+    }
+
+    /// Pings Redis every `every`, with or without traffic: an unanswered ping
+    /// switches this instance to its own counters (so `/health` says
+    /// `degraded` within `every` plus the call bound), an answer while degraded
+    /// switches back. Runs until the task is dropped.
     pub async fn watch_redis(&self, every: Duration) {
         let Some(redis) = &self.redis else { return };
-        // An unreachable Redis at start is found here, not by the first request.
-        if let Err(e) = redis.ping().await {
-            self.degrade(&e);
-        }
         loop {
-            tokio::time::sleep(every).await;
-            if self.degraded.load(Ordering::Relaxed) && redis.ping().await.is_ok() {
-                self.degraded.store(false, Ordering::Relaxed);
-                metrics::gauge!("rate_limiter_degraded").set(0.0);
-                tracing::info!("Redis is reachable again: rate limits are shared again");
+            match redis.ping().await {
+                Err(e) if !self.degraded.load(Ordering::Relaxed) => self.degrade(&e),
+                Ok(()) if self.degraded.load(Ordering::Relaxed) => {
+                    self.degraded.store(false, Ordering::Relaxed);
+                    metrics::gauge!("rate_limiter_degraded").set(0.0);
+                    tracing::info!("Redis is reachable again: rate limits are shared again");
+                }
+                _ => {}
             }
+            tokio::time::sleep(every).await;
         }
     }
 }

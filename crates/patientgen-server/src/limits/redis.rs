@@ -18,21 +18,25 @@ const TTL_SLACK: i64 = 5;
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Counts a request: KEYS its minute, hour and day counters; ARGV three
-/// limits (-1: none), three lifetimes, today's count already in the database.
+/// limits (-1: none), three lifetimes, and what today's window starts from
+/// when it does not exist yet (-1: not given — the script then counts nothing
+/// and answers -1, and the caller reads what is recorded and asks again).
 /// Increments first and takes the increments back when a limit is passed:
-/// inside one script that is atomic, and an allowed request costs three
-/// commands. Returns allowed (1/0) and the three counts.
+/// inside one script that is atomic, and an allowed request costs four
+/// commands. Returns allowed (1/0, or -1) and the three counts.
 const CHECK_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  local seed = tonumber(ARGV[7])
+  if seed < 0 then
+    return {-1, 0, 0, 0}
+  end
+  redis.call('SET', KEYS[3], seed, 'EX', ARGV[6], 'NX')
+end
 local counts = {}
 for i = 1, 3 do
   counts[i] = redis.call('INCR', KEYS[i])
   if counts[i] == 1 then
-    if i == 3 and tonumber(ARGV[7]) > 0 then
-      counts[i] = tonumber(ARGV[7]) + 1
-      redis.call('SET', KEYS[i], counts[i], 'EX', ARGV[6])
-    else
-      redis.call('EXPIRE', KEYS[i], ARGV[3 + i])
-    end
+    redis.call('EXPIRE', KEYS[i], ARGV[3 + i])
   end
 end
 for i = 1, 3 do
@@ -48,14 +52,22 @@ return {1, counts[1], counts[2], counts[3]}
 ";
 
 /// Charges patients: KEYS today's patient counter; ARGV patients (negative: a
-/// refund), quota (-1: none), lifetime, today's count already in the database.
+/// refund), quota (-1: none), lifetime, and what today's count starts from
+/// when it does not exist yet (-1: not given — a charge then answers -1 and
+/// the caller asks again with what is recorded; a refund gives back nothing).
 const CHARGE_SCRIPT: &str = r"
-local seed = tonumber(ARGV[4])
-if seed > 0 then
+local n = tonumber(ARGV[1])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local seed = tonumber(ARGV[4])
+  if n < 0 then
+    return {1, 0}
+  end
+  if seed < 0 then
+    return {-1, 0}
+  end
   redis.call('SET', KEYS[1], seed, 'EX', ARGV[3], 'NX')
 end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local n = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 if n > 0 and limit >= 0 and used + n > limit then
   return {0, used}
@@ -123,13 +135,15 @@ impl RedisLimiter {
         }
     }
 
-    /// Counts one request unless a window is exhausted.
+    /// Counts one request unless a window is exhausted. `Ok(None)`: today's
+    /// window does not exist and no `day_seed` was given; nothing was counted.
     pub async fn check(
         &self,
         key_id: &str,
         policy: &Policy,
+        day_seed: Option<u64>,
         now: DateTime<Utc>,
-    ) -> Result<Decision, LimiterError> {
+    ) -> Result<Option<Decision>, LimiterError> {
         let mut invocation = self.check.prepare_invoke();
         for window in Window::ALL {
             invocation.key(self.counter(key_id, window.name(), window.index(now)));
@@ -140,22 +154,24 @@ impl RedisLimiter {
         for window in Window::ALL {
             invocation.arg(window.resets_in(now) + TTL_SLACK);
         }
-        invocation.arg(policy.seed_day_requests);
+        invocation.arg(as_arg(day_seed));
         let mut connection = self.connection.clone();
         let (allowed, minute, hour, day): (i64, u64, u64, u64) =
             Self::bounded(invocation.invoke_async(&mut connection)).await?;
-        Ok(Decision::new(allowed == 1, policy, [minute, hour, day], now))
+        Ok((allowed >= 0).then(|| Decision::new(allowed == 1, policy, [minute, hour, day], now)))
     }
 
     /// Adds `patients` (negative: a refund) to today's count unless the quota
-    /// would be exceeded.
+    /// would be exceeded. `Ok(None)`: today's count does not exist and no
+    /// `seed` was given; nothing was charged.
     pub async fn charge(
         &self,
         key_id: &str,
         policy: &Policy,
         patients: i64,
+        seed: Option<u64>,
         now: DateTime<Utc>,
-    ) -> Result<Charge, LimiterError> {
+    ) -> Result<Option<Charge>, LimiterError> {
         let day = Window::Day;
         let mut invocation = self.charge.prepare_invoke();
         invocation
@@ -163,15 +179,15 @@ impl RedisLimiter {
             .arg(patients)
             .arg(as_arg(policy.patients_per_day))
             .arg(day.resets_in(now) + TTL_SLACK)
-            .arg(policy.seed_day_patients);
+            .arg(as_arg(seed));
         let mut connection = self.connection.clone();
         let (allowed, used): (i64, i64) = Self::bounded(invocation.invoke_async(&mut connection)).await?;
-        Ok(Charge {
+        Ok((allowed >= 0).then(|| Charge {
             allowed: allowed == 1,
             used: u64::try_from(used).unwrap_or(0),
             limit: policy.patients_per_day,
             resets_in: day.resets_in(now),
-        })
+        }))
     }
 
     /// Whether Redis answers.

@@ -1,13 +1,14 @@
 //! Health, readiness, metrics, the front-end configuration and the UI redirect.
 
 use crate::clock::rfc3339;
+use crate::envelope::DocumentedBody;
 use crate::error::ApiError;
 use crate::models::{ErrorResponse, FrontendConfig, HealthReport, StatusBody};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
 use serde_json::json;
 
 /// `GET /`: upstream's UI location.
@@ -15,20 +16,29 @@ pub async fn root() -> Redirect {
     Redirect::temporary("/static/index.html")
 }
 
-/// Simple health (upstream's `/health`).
-#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Service health", body = StatusBody)))]
-pub async fn health(State(state): State<AppState>) -> Json<StatusBody> {
+/// A health body with its status code, never wrapped in the error envelope.
+fn health_response(code: StatusCode, body: impl serde::Serialize) -> Response {
+    (code, Extension(DocumentedBody), Json(body)).into_response()
+}
+
+/// Simple health (upstream's `/health`): `healthy`; `degraded` (200) while
+/// Redis is unreachable (limits are then per instance, requests still
+/// served); `unhealthy` (503) while the database is unreachable. Redis is
+/// probed in the background, so this reflects it without any traffic.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "Service health", body = StatusBody), (status = 503, description = "Database unreachable", body = StatusBody)))]
+pub async fn health(State(state): State<AppState>) -> Response {
     let database = state.store.ping().await.is_ok();
     let limiter = state.limiter.status();
     let mut services = json!({ "database": database });
     if limiter.backend == "redis" {
         services["redis"] = json!(!limiter.degraded);
     }
-    Json(StatusBody {
-        status: if database && !limiter.degraded { "healthy".into() } else { "degraded".into() },
-        services: Some(services),
-        error: None,
-    })
+    let (code, status) = match (database, limiter.degraded) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unhealthy"),
+        (true, true) => (StatusCode::OK, "degraded"),
+        (true, false) => (StatusCode::OK, "healthy"),
+    };
+    health_response(code, StatusBody { status: status.into(), services: Some(services), error: None })
 }
 
 /// Upstream's `/ready`, now meaningful: the database answers and is migrated.
@@ -52,11 +62,10 @@ async fn readiness(state: &AppState) -> Response {
     };
     match check.await {
         Ok(()) => Json(StatusBody { status: "ready".into(), services: None, error: None }).into_response(),
-        Err(e) => (
+        Err(e) => health_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(StatusBody { status: "not_ready".into(), services: None, error: Some(e) }),
-        )
-            .into_response(),
+            StatusBody { status: "not_ready".into(), services: None, error: Some(e) },
+        ),
     }
 }
 
@@ -103,7 +112,7 @@ pub async fn full(State(state): State<AppState>) -> Response {
     };
     let report = HealthReport { status: status.into(), timestamp: rfc3339(state.clock.now()), checks };
     let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, Json(report)).into_response()
+    health_response(code, report)
 }
 
 /// Database and pool details (no credentials).

@@ -211,8 +211,10 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Requests cancellation: a pending job is cancelled at once; a running one
-    /// is flagged for its worker. Returns the job afterwards, or `None` if not visible.
+    /// Requests cancellation: a pending job is cancelled at once, and so is a
+    /// running one whose lease has expired (its instance died: nobody would
+    /// ever read the flag); a running one with a live lease is flagged for its
+    /// worker. Returns the job afterwards, or `None` if not visible.
     pub async fn cancel_job(
         &self,
         id: &str,
@@ -222,13 +224,28 @@ impl Store {
         let pending = "UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, error = 'Job cancelled by user', \
                        phase = 'cancelled', encryption_key = NULL, completed_at = $1, updated_at = $1 \
                        WHERE job_id = $2 AND status = 'pending' AND ($3 IS NULL OR owner_key_id = $3)";
+        let abandoned = "UPDATE jobs SET status = 'cancelled', cancel_requested = TRUE, error = 'Job cancelled by user', \
+                         phase = 'cancelled', encryption_key = NULL, lease_owner = NULL, lease_expires_at = NULL, \
+                         completed_at = $1, updated_at = $1 WHERE job_id = $2 AND status = 'running' \
+                         AND lease_expires_at < $1 AND ($3 IS NULL OR owner_key_id = $3)";
         let running = "UPDATE jobs SET cancel_requested = TRUE, updated_at = $1 \
                        WHERE job_id = $2 AND status = 'running' AND ($3 IS NULL OR owner_key_id = $3)";
         on_pool!(self, |pool| {
             sqlx::query(pending).bind(now).bind(id).bind(owner).execute(pool).await?;
+            sqlx::query(abandoned).bind(now).bind(id).bind(owner).execute(pool).await?;
             sqlx::query(running).bind(now).bind(id).bind(owner).execute(pool).await?;
         });
         self.get_job(id, owner).await
+    }
+
+    /// Ends as cancelled every running job that was asked to cancel and whose
+    /// lease has expired: its instance died before it could stop it, and claims
+    /// never take a job that is to be cancelled. Returns how many.
+    pub async fn finish_abandoned_cancels(&self, now: DateTime<Utc>) -> StorageResult<u64> {
+        let sql = "UPDATE jobs SET status = 'cancelled', error = 'Job cancelled by user', phase = 'cancelled', \
+                   encryption_key = NULL, lease_owner = NULL, lease_expires_at = NULL, completed_at = $1, updated_at = $1 \
+                   WHERE status = 'running' AND cancel_requested = TRUE AND lease_expires_at < $1";
+        Ok(on_pool!(self, |pool| sqlx::query(sql).bind(now).execute(pool).await?.rows_affected()))
     }
 
     /// Puts the jobs `worker` holds back in the queue (graceful shutdown).

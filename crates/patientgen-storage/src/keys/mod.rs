@@ -14,7 +14,7 @@ pub use format::{
     KeyKind, checksum_valid, display_prefix, generate_key, hash_key, key_digest, looks_generated,
 };
 pub use lifecycle::{KeySettings, check_importable};
-pub use record::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
+pub use record::{ApiKeyRecord, DailyUsage, KeyFilter, KeyLimits, KeyStats, NewApiKey};
 pub use scope::{Scope, Scopes, UnknownScope};
 
 /// Why a key could not be made.

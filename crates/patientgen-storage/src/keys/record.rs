@@ -83,6 +83,17 @@ impl ApiKeyRecord {
     }
 }
 
+/// A key's daily usage counters as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyUsage {
+    /// Requests counted since `since`.
+    pub requests: i64,
+    /// Patients counted since `since`.
+    pub patients: i64,
+    /// Start of the UTC day these counters belong to.
+    pub since: DateTime<Utc>,
+}
+
 /// What a key may use: patients per request, requests per window, patients per day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyLimits {

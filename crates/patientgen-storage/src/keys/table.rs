@@ -1,6 +1,6 @@
 //! The `api_keys` table: keys are stored as SHA-256 hashes plus a display prefix.
 
-use super::{ApiKeyRecord, KeyFilter, KeyLimits, KeyStats, NewApiKey};
+use super::{ApiKeyRecord, DailyUsage, KeyFilter, KeyLimits, KeyStats, NewApiKey};
 use crate::{StorageError, StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -224,6 +224,14 @@ impl Store {
                 .await?;
         });
         Ok(())
+    }
+
+    /// A key's daily counters as stored now (`None`: no such key).
+    pub async fn daily_usage(&self, id: &str) -> StorageResult<Option<DailyUsage>> {
+        let sql = "SELECT daily_requests, daily_patients, last_reset_at FROM api_keys WHERE id = $1";
+        let row: Option<(i64, i64, DateTime<Utc>)> =
+            on_pool!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(|(requests, patients, since)| DailyUsage { requests, patients, since }))
     }
 
     /// The key revision: bumped (by database triggers) on every change to a key
