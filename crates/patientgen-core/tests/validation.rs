@@ -68,10 +68,6 @@ fn each_rule_names_its_field() {
             "facility_chain -> 2: roles must be listed once",
         ),
         (
-            r#"{"facility_configs": [{"id": "kitchen", "name": "Kitchen", "kia_rate": 0.1, "rtd_rate": 0.5}]}"#,
-            "facility_configs -> 0 -> id: cannot tell which role 'kitchen' is",
-        ),
-        (
             r#"{"facility_configs": [{"id": "Role2", "name": "R2", "kia_rate": 1.2, "rtd_rate": 0.5}]}"#,
             "facility_configs -> 0 -> kia_rate: must be between 0 and 1",
         ),
@@ -85,6 +81,38 @@ fn each_rule_names_its_field() {
         let got = errors(json);
         assert!(got.contains(expected), "{json}\n  expected: {expected}\n  got:      {got}");
     }
+}
+
+/// Issue #7.9: upstream's own tests send a facility without a role and
+/// alpha-2 nation codes; upstream accepts both.
+#[test]
+fn upstream_laxities_are_accepted() {
+    let options = ValidationOptions { max_patients: 10_000, fallback_seed: 1 };
+    let with_role_less = ScenarioConfig::from_json(
+        r#"{"total_patients": 20, "seed": 3, "facility_configs": [{"id": "test_facility", "name": "Test Facility", "kia_rate": 0.1, "rtd_rate": 0.3}]}"#,
+    )
+    .expect("parses");
+    let plain = ScenarioConfig::from_json(r#"{"total_patients": 20, "seed": 3}"#).expect("parses");
+    let ignored = with_role_less.validate(catalog(), options).expect("a facility without a role is ignored");
+    assert_eq!(ignored, plain.validate(catalog(), options).expect("valid"), "the facility changes nothing");
+    let warnings = with_role_less.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].field, "facility_configs -> 0");
+    assert!(warnings[0].message.contains("ignored") && warnings[0].message.contains("test_facility"));
+    assert!(plain.warnings().is_empty());
+
+    let front = |a: &str, b: &str| {
+        format!(
+            r#"{{"total_patients": 50, "seed": 9, "front_configs": [{{"id": "f", "name": "F", "casualty_rate": 1, "nationality_distribution": [{{"nationality_code": "{a}", "percentage": 60}}, {{"nationality_code": "{b}", "percentage": 40}}]}}]}}"#
+        )
+    };
+    let alpha2 = ScenarioConfig::from_json(&front("US", "gb")).expect("parses");
+    let alpha3 = ScenarioConfig::from_json(&front("USA", "GBR")).expect("parses");
+    assert_eq!(
+        alpha2.validate(catalog(), options).expect("alpha-2 codes are accepted"),
+        alpha3.validate(catalog(), options).expect("valid"),
+    );
+    assert!(errors(&front("UK", "US")).contains("unknown nation 'UK'"));
 }
 
 #[test]

@@ -116,15 +116,15 @@ fn priority(name: Option<String>) -> Result<Priority, ApiError> {
     })
 }
 
+/// A password given must have 8 characters or more (as upstream checks it),
+/// and is dropped when not encrypting.
 fn password(use_encryption: bool, password: Option<String>) -> Result<Option<String>, ApiError> {
-    if !use_encryption {
-        return Ok(None);
+    if password.as_ref().is_some_and(|p| p.chars().count() < 8) {
+        return Err(ApiError::unprocessable("encryption_password: String should have at least 8 characters"));
     }
     match password {
+        _ if !use_encryption => Ok(None),
         None => Err(ApiError::unprocessable("encryption_password: required when use_encryption is true")),
-        Some(p) if p.chars().count() < 8 => {
-            Err(ApiError::unprocessable("encryption_password: String should have at least 8 characters"))
-        }
         Some(p) => Ok(Some(p)),
     }
 }

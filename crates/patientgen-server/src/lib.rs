@@ -9,12 +9,14 @@ pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod first_run;
+pub mod http_io;
 pub mod job_request;
 pub mod jobs;
 pub mod keycache;
 pub mod limits;
 pub mod metrics;
 pub mod models;
+pub mod openapi;
 pub mod routes;
 pub mod scenario_source;
 pub mod settings;
@@ -158,7 +160,7 @@ pub async fn serve_on(
         spawn_redis_watcher(state.clone()),
     ];
     let app = routes::router(state.clone());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(http_io::EnvelopeListener(listener), app).with_graceful_shutdown(shutdown).await?;
     for task in background {
         task.abort();
     }

@@ -11,7 +11,22 @@ use utoipa::ToSchema;
 pub struct ErrorResponse {
     /// Short name of the status, e.g. `Validation Error`.
     pub error: String,
-    /// What went wrong; for 422 one string naming the field.
+    /// What went wrong, as text; for 422 it names the field (`total_patients: …`).
+    #[schema(value_type = String)]
+    pub detail: Value,
+    /// UTC time, ISO 8601 with `Z`.
+    pub timestamp: String,
+    /// The request id (also in the `X-Request-Id` response header).
+    pub request_id: String,
+}
+
+/// The envelope of `GET /api/v1/health/database` when the database is down:
+/// its `detail` is an object (upstream's shape).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthErrorResponse {
+    /// `Service Unavailable`.
+    pub error: String,
+    /// `{"status": "unhealthy", "error": "<what failed>"}`.
     #[schema(value_type = Object)]
     pub detail: Value,
     /// UTC time, ISO 8601 with `Z`.
@@ -30,11 +45,13 @@ pub struct GenerationRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub configuration: Option<Value>,
-    /// Overrides the configuration's patient count.
+    /// Overrides the configuration's patient count (1 to this instance's ceiling).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub total_patients: Option<i64>,
     /// Formats: `json`, `ndjson`, `csv`, `xml`, `fhir` (default `["json"]`).
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub output_formats: Option<Vec<String>>,
     /// Gzip each output file.
     #[serde(default)]
@@ -42,8 +59,10 @@ pub struct GenerationRequest {
     /// Encrypt each output file (AES-256-GCM); needs `encryption_password`.
     #[serde(default)]
     pub use_encryption: bool,
-    /// Password (at least 8 characters); never stored or returned.
+    /// Password (at least 8 characters, also when not encrypting, as upstream);
+    /// never stored or returned.
     #[serde(default)]
+    #[schema(min_length = 8)]
     pub encryption_password: Option<String>,
     /// `low`, `normal` or `high` (recorded).
     #[serde(default)]
@@ -61,6 +80,10 @@ pub struct GenerationResponse {
     pub message: String,
     /// Rough seconds until completion.
     pub estimated_duration: u64,
+    /// What was accepted but ignored, each naming the field (e.g. a facility
+    /// whose role cannot be told). Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Progress of a running job.
@@ -160,6 +183,7 @@ pub struct DeleteResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ConfigurationTemplate {
     /// Scenario name (at most 255 characters).
+    #[schema(max_length = 255)]
     pub name: String,
     /// Free text.
     #[serde(default)]
@@ -168,12 +192,14 @@ pub struct ConfigurationTemplate {
     pub front_configs: Vec<FrontConfig>,
     /// Facilities of the evacuation chain with their death and return-to-duty rates.
     pub facility_configs: Vec<FacilityConfig>,
-    /// Patients (> 0).
+    /// Patients (1 to this instance's ceiling).
+    #[schema(minimum = 1)]
     pub total_patients: i64,
     /// Injury mix.
     pub injury_distribution: BTreeMap<String, f64>,
     /// Version (≥ 1).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
     /// Parent template.
     #[serde(default)]
@@ -212,6 +238,10 @@ pub struct ConfigurationResponse {
     pub created_at: String,
     /// When it was last replaced (RFC 3339).
     pub updated_at: String,
+    /// What was accepted but ignored, each naming the field (e.g. a facility
+    /// whose role cannot be told). Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Other scenario settings.
     #[serde(flatten)]
     #[schema(value_type = Object)]
@@ -225,12 +255,16 @@ pub struct ValidationResult {
     pub valid: bool,
     /// Each problem, naming the field.
     pub errors: Vec<String>,
+    /// What was accepted but ignored, each naming the field (e.g. a facility
+    /// whose role cannot be told). Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A nation patients can come from.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Nationality {
-    /// ISO alpha-3.
+    /// ISO 3166-1 alpha-3 (configurations may give the alpha-2 code instead).
     pub code: String,
     /// English name.
     pub name: String,

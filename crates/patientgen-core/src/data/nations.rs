@@ -62,6 +62,7 @@ struct BySex {
 #[derive(Debug, Clone, Deserialize)]
 struct NationFile {
     code: String,
+    alpha2: String,
     name: String,
     languages: Vec<String>,
     given_names: GivenNames,
@@ -91,6 +92,8 @@ pub enum Checksum {
 pub struct Nation {
     /// ISO 3166-1 alpha-3.
     pub code: String,
+    /// ISO 3166-1 alpha-2 (accepted wherever `code` is).
+    pub alpha2: String,
     /// English name.
     pub name: String,
     /// ISO 639-1 languages, main first.
@@ -175,11 +178,22 @@ impl NationTable {
             nations.push(Nation::from_file(raw)?);
         }
         nations.sort_by(|a, b| a.code.cmp(&b.code));
-        let by_code = nations.iter().enumerate().map(|(i, n)| (n.code.clone(), NationId(i as u16))).collect();
+        let mut by_code = HashMap::new();
+        for (i, n) in nations.iter().enumerate() {
+            for code in [&n.code, &n.alpha2] {
+                if by_code.insert(code.clone(), NationId(i as u16)).is_some() {
+                    return Err(DataError::new(
+                        "data/nations",
+                        format!("{}: code {code} used twice", n.code),
+                    ));
+                }
+            }
+        }
         Ok(Self { nations, by_code })
     }
 
-    /// Looks a nation up by ISO alpha-3 code (case-insensitive).
+    /// Looks a nation up by its ISO 3166-1 alpha-3 or alpha-2 code
+    /// (case-insensitive): `USA`, `usa`, `US` and `us` are the same nation.
     pub fn find(&self, code: &str) -> Option<NationId> {
         self.by_code.get(&code.to_ascii_uppercase()).copied()
     }
@@ -234,8 +248,13 @@ impl Nation {
         }
         let religion_table = WeightedTable::new(raw.religion.iter().map(|r| r.weight));
         let religions = raw.religion.into_iter().map(|r| r.code).collect();
+        let upper = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_uppercase());
+        if !upper(&raw.code, 3) || !upper(&raw.alpha2, 2) {
+            return Err(fail("code must be 3 and alpha2 2 upper-case letters".into()));
+        }
         Ok(Self {
             code: raw.code,
+            alpha2: raw.alpha2,
             name: raw.name,
             languages: raw.languages,
             male_names: raw.given_names.male,
@@ -380,6 +399,60 @@ mod tests {
             assert!(n.rank_title("OR-4").is_some() && n.rank_title("OF-3").is_some(), "{code}");
         }
         assert_eq!(table.nato_members().len(), 32);
+    }
+
+    /// Issue #7.9: upstream's clients send ISO alpha-2 codes (`US`, `GB`).
+    #[test]
+    fn alpha2_codes_find_the_same_nation() {
+        let table = NationTable::load().expect("nations load");
+        let pairs = [
+            ("AL", "ALB"),
+            ("BE", "BEL"),
+            ("BG", "BGR"),
+            ("CA", "CAN"),
+            ("HR", "HRV"),
+            ("CZ", "CZE"),
+            ("DK", "DNK"),
+            ("EE", "EST"),
+            ("FI", "FIN"),
+            ("FR", "FRA"),
+            ("DE", "DEU"),
+            ("GR", "GRC"),
+            ("HU", "HUN"),
+            ("IS", "ISL"),
+            ("IT", "ITA"),
+            ("LV", "LVA"),
+            ("LT", "LTU"),
+            ("LU", "LUX"),
+            ("ME", "MNE"),
+            ("NL", "NLD"),
+            ("MK", "MKD"),
+            ("NO", "NOR"),
+            ("PL", "POL"),
+            ("PT", "PRT"),
+            ("RO", "ROU"),
+            ("SK", "SVK"),
+            ("SI", "SVN"),
+            ("ES", "ESP"),
+            ("SE", "SWE"),
+            ("TR", "TUR"),
+            ("GB", "GBR"),
+            ("US", "USA"),
+            ("AU", "AUS"),
+            ("NZ", "NZL"),
+        ];
+        assert_eq!(pairs.len(), table.all().len(), "every nation of the data");
+        for (alpha2, alpha3) in pairs {
+            let id = table.find(alpha3).unwrap_or_else(|| panic!("{alpha3}"));
+            assert_eq!(table.find(alpha2), Some(id), "{alpha2}");
+            assert_eq!(table.find(&alpha2.to_lowercase()), Some(id), "{alpha2} in lower case");
+            assert_eq!(table.get(id).alpha2, alpha2);
+        }
+        for member in NATO_MEMBERS {
+            assert!(pairs.iter().any(|(_, a3)| *a3 == member), "{member} has no alpha-2 test");
+        }
+        assert_eq!(table.find("UK"), None, "UK is not an ISO 3166-1 code");
+        assert_eq!(table.find("U"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ const FILE: &str = "data/presets.json";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NationalityShare {
-    /// ISO 3166-1 alpha-3 code.
+    /// ISO 3166-1 alpha-3 code (`USA`); the alpha-2 code (`US`) is accepted too.
     pub nationality_code: String,
     /// Percentage (0–100).
     pub percentage: f64,

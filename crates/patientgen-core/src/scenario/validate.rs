@@ -118,6 +118,25 @@ fn bool_map(value: &serde_json::Value) -> Option<BTreeMap<String, bool>> {
 }
 
 impl ScenarioConfig {
+    /// What [`validate`](Self::validate) accepts but does not use, for the
+    /// user to hear about: facilities whose role cannot be told from `role`,
+    /// `id` or `name` (upstream accepts and ignores them).
+    pub fn warnings(&self) -> Vec<FieldError> {
+        self.facility_configs
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, f)| facility_role(f).is_none())
+            .map(|(i, f)| FieldError {
+                field: format!("facility_configs -> {i}"),
+                message: format!(
+                    "ignored: cannot tell which role '{}' is (name it Role1 … Role4 or set `role`)",
+                    f.id
+                ),
+            })
+            .collect()
+    }
+
     /// Checks the configuration against the catalogue and returns the scenario,
     /// or every problem found.
     pub fn validate(
@@ -398,7 +417,7 @@ impl ScenarioConfig {
                     None => c.fail(
                         nat("nationality_code"),
                         format!(
-                            "unknown nation '{}' (use an ISO 3166-1 alpha-3 code of a NATO member)",
+                            "unknown nation '{}' (use an ISO 3166-1 alpha-3 or alpha-2 code of a NATO member)",
                             n.nationality_code
                         ),
                     ),
@@ -463,12 +482,9 @@ impl ScenarioConfig {
         let mut per_front = Vec::new();
         for (i, f) in self.facility_configs.iter().flatten().enumerate() {
             let at = |k: &str| format!("facility_configs -> {i} -> {k}");
-            let role = facility_role(f);
-            let Some(role) = role else {
-                c.fail(
-                    at("id"),
-                    format!("cannot tell which role '{}' is: name it Role1 … Role4 or set `role`", f.id),
-                );
+            // A facility whose role cannot be told is ignored (upstream ignores
+            // every facility); `warnings` says so.
+            let Some(role) = facility_role(f) else {
                 continue;
             };
             let ok = c.fraction(at("kia_rate"), f.kia_rate) & c.fraction(at("rtd_rate"), f.rtd_rate);

@@ -4,10 +4,11 @@ use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
+use crate::extract::Path;
 use crate::models::{ConfigurationResponse, ConfigurationTemplate, ErrorResponse, ValidationResult};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use patientgen_core::ScenarioConfig;
 use patientgen_core::data::catalog;
@@ -34,11 +35,12 @@ fn template_scenario(t: &ConfigurationTemplate) -> Result<ScenarioConfig, String
     ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
 }
 
+/// The template to store and the warnings about it.
 async fn check(
     state: &AppState,
     caller: &Caller,
     t: &ConfigurationTemplate,
-) -> Result<NewConfiguration, ApiError> {
+) -> Result<(NewConfiguration, Vec<String>), ApiError> {
     if t.total_patients <= 0 {
         return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
     }
@@ -56,14 +58,16 @@ async fn check(
     let config = template_scenario(t).map_err(ApiError::unprocessable)?;
     let options = ValidationOptions { max_patients: state.config.max_patients_per_job, fallback_seed: 0 };
     config.validate(catalog(), options).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let warnings = warning_texts(&config);
     let mut extra = t.extra.clone();
     extra.remove("id");
     extra.remove("created_at");
     extra.remove("updated_at");
+    extra.remove("warnings");
     let json = |v: Result<Value, serde_json::Error>| {
         v.map_err(|e| ApiError::internal_logged("template unwritable", e))
     };
-    Ok(NewConfiguration {
+    let new = NewConfiguration {
         name: t.name.clone(),
         description: t.description.clone(),
         front_configs: json(serde_json::to_value(&t.front_configs))?,
@@ -73,10 +77,16 @@ async fn check(
         version: t.version.map_or(1, |v| i32::try_from(v).unwrap_or(1)),
         parent_config_id: t.parent_config_id.clone(),
         extra,
-    })
+    };
+    Ok((new, warnings))
 }
 
-fn response(r: ConfigurationRecord) -> ConfigurationResponse {
+/// The configuration's warnings as `field: message` texts.
+pub fn warning_texts(config: &ScenarioConfig) -> Vec<String> {
+    config.warnings().into_iter().map(|w| format!("{}: {}", w.field, w.message)).collect()
+}
+
+fn response(r: ConfigurationRecord, warnings: Vec<String>) -> ConfigurationResponse {
     ConfigurationResponse {
         name: r.name,
         description: r.description,
@@ -90,6 +100,7 @@ fn response(r: ConfigurationRecord) -> ConfigurationResponse {
         created_at: rfc3339(r.created_at),
         updated_at: rfc3339(r.updated_at),
         extra: r.extra,
+        warnings,
     }
 }
 
@@ -107,10 +118,10 @@ pub async fn create(
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<(StatusCode, Json<ConfigurationResponse>), ApiError> {
     caller.require(Scope::Generate)?;
-    let c = check(&state, &caller, &t).await?;
+    let (c, warnings) = check(&state, &caller, &t).await?;
     let id = uuid::Uuid::new_v4().to_string();
     let record = state.store.insert_configuration(&id, Some(caller.key_id()), &c, state.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(response(record))))
+    Ok((StatusCode::CREATED, Json(response(record, warnings))))
 }
 
 /// Lists templates (at most 100, by name).
@@ -123,7 +134,7 @@ pub async fn list(
 ) -> Result<Json<Vec<ConfigurationResponse>>, ApiError> {
     caller.require(Scope::Read)?;
     let rows = state.store.list_configurations(caller.owner_filter(), 100).await?;
-    Ok(Json(rows.into_iter().map(response).collect()))
+    Ok(Json(rows.into_iter().map(|r| response(r, Vec::new())).collect()))
 }
 
 /// One template.
@@ -142,7 +153,7 @@ pub async fn get(
         .get_configuration(&config_id, caller.owner_filter())
         .await?
         .ok_or_else(|| not_found(&config_id))?;
-    Ok(Json(response(r)))
+    Ok(Json(response(r, Vec::new())))
 }
 
 /// Replaces a template.
@@ -160,7 +171,7 @@ pub async fn update(
     if state.store.get_configuration(&config_id, caller.owner_filter()).await?.is_none() {
         return Err(not_found(&config_id));
     }
-    let c = check(&state, &caller, &t).await?;
+    let (c, warnings) = check(&state, &caller, &t).await?;
     if c.parent_config_id.as_deref() == Some(config_id.as_str()) {
         return Err(ApiError::unprocessable("parent_config_id: a configuration cannot be its own parent"));
     }
@@ -169,7 +180,7 @@ pub async fn update(
         .update_configuration(&config_id, caller.owner_filter(), &c, state.clock.now())
         .await?
         .ok_or_else(|| not_found(&config_id))?;
-    Ok(Json(response(r)))
+    Ok(Json(response(r, warnings)))
 }
 
 /// Deletes a template.
@@ -204,6 +215,7 @@ pub async fn validate(
         return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
     }
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let sum: f64 = t.injury_distribution.values().sum();
     if sum > 110.0 {
         errors.push("Injury distribution percentages sum to more than 100%".to_string());
@@ -214,6 +226,7 @@ pub async fn validate(
     match template_scenario(&t) {
         Err(e) => errors.push(e),
         Ok(config) => {
+            warnings = warning_texts(&config);
             let options =
                 ValidationOptions { max_patients: state.config.max_patients_per_job, fallback_seed: 0 };
             if let Err(e) = config.validate(catalog(), options) {
@@ -221,5 +234,5 @@ pub async fn validate(
             }
         }
     }
-    Ok(Json(ValidationResult { valid: errors.is_empty(), errors }))
+    Ok(Json(ValidationResult { valid: errors.is_empty(), errors, warnings }))
 }

@@ -33,6 +33,7 @@ pub async fn create(
     let (config, scenario) =
         resolve_scenario(&state, &caller, &request.source, request.total_patients).await?;
     // On failure the charge is dropped, which gives the patients back.
+    let warnings = super::configurations::warning_texts(&config);
     let charge = admit_patients(&state, &caller, scenario.total_patients).await?;
     let encryption_key = match &request.password {
         Some(password) => Some(derive_key(&state, password.clone()).await?),
@@ -54,6 +55,7 @@ pub async fn create(
             job_id,
             status: "pending".into(),
             estimated_duration: estimated.min(3600),
+            warnings,
         }),
     ))
 }

@@ -4,11 +4,12 @@
 use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::jobs::job_scenario;
 use crate::models::{DeleteResponse, ErrorResponse, JobFileInfo, JobResponse, ProgressDetails, ResultsPage};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -122,8 +123,10 @@ pub async fn get(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
     /// Patients per page, 1–500.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<i64>,
 }
 
@@ -173,6 +176,7 @@ pub async fn regenerate(job: &JobRecord, from: u64, count: u64) -> Result<Vec<u8
         (status = 200, description = "Patients", body = ResultsPage),
         (status = 400, description = "Job not completed", body = ErrorResponse),
         (status = 404, description = "Unknown job or no JSON output", body = ErrorResponse),
+        (status = 409, description = "The job was made by another patientgen version: download its files instead", body = ErrorResponse),
         (status = 422, description = "Bad page", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn results(

@@ -38,7 +38,7 @@ use utoipa_axum::routes;
 /// The OpenAPI document's fixed parts.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Military Medical Exercise Patient Generator", description = "patientgen: synthetic casualties for NATO medical exercises. Authenticate with the `X-API-Key` header."),
+    info(title = "Military Medical Exercise Patient Generator", description = "patientgen: synthetic casualties for NATO medical exercises. Authenticate with the `X-API-Key` header.\n\nEvery error is the `ErrorResponse` envelope, `detail` a string naming the field for 422. A method a path does not list answers 405 with the envelope and an `Allow` header; an unknown path 404. Rejections made by the HTTP layer before a request is read (malformed request line or headers, a head over its size limit, a bad `Content-Length`) are plain responses without a body: see docs/DECISIONS.md."),
     modifiers(&SecurityAddon),
     components(schemas(crate::models::ErrorResponse)),
     tags(
@@ -102,13 +102,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(streaming::stream_saved, streaming::stream_inline))
 }
 
-/// Routes whose responses stream for as long as they need (no request timeout).
-const STREAMING: [&str; 2] = ["/api/v1/streaming/", "/api/v1/downloads/"];
+// Routes whose responses stream for as long as they need (no request timeout).
+use crate::openapi::STREAMING;
 
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
     let (api_router, mut doc) = api().split_for_parts();
     doc.info.version = patientgen_core::VERSION.to_string();
+    let doc = crate::openapi::finish(doc, &state.config);
     let known: Arc<matchit::Router<()>> = Arc::new({
         let mut m = matchit::Router::new();
         for path in doc.paths.paths.keys() {

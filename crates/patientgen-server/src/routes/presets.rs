@@ -2,9 +2,9 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::models::{CategoryEntry, CategoryList, ErrorResponse, PresetDetail, PresetList, PresetSummary};
 use axum::Json;
-use axum::extract::{Path, Query};
 use patientgen_core::data::catalog;
 use patientgen_storage::Scope;
 use serde::Deserialize;

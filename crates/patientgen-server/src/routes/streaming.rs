@@ -5,11 +5,12 @@
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::models::{ErrorResponse, StreamRequest};
 use crate::scenario_source::{ScenarioSource, resolve_scenario};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use patientgen_core::time::UtcSeconds;
@@ -31,11 +32,24 @@ const DEPTH: usize = 4;
 /// Query of `GET /api/v1/streaming/generate`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
-    /// Saved configuration (GET only).
-    pub configuration_id: Option<String>,
-    /// Patients (default: the configuration's).
+    /// Saved configuration.
+    pub configuration_id: String,
+    /// Patients (default: the configuration's; at most this instance's ceiling).
+    #[param(minimum = 1)]
     pub count: Option<i64>,
     /// Accepted for compatibility (1–1000); output is sent as generated.
+    #[param(minimum = 1, maximum = 1000)]
+    pub batch_size: Option<i64>,
+}
+
+/// Query of `POST /api/v1/streaming/generate`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StreamInlineQuery {
+    /// Patients (default: the configuration's; at most this instance's ceiling).
+    #[param(minimum = 1)]
+    pub count: Option<i64>,
+    /// Accepted for compatibility (1–1000); output is sent as generated.
+    #[param(minimum = 1, maximum = 1000)]
     pub batch_size: Option<i64>,
 }
 
@@ -166,6 +180,7 @@ fn stream(state: &AppState, scenario: Scenario, object: bool, batch: i64) -> Res
     responses(
         (status = 200, description = "Patients as NDJSON (default) or upstream's JSON object (Accept: application/json)",
             content((String = "application/x-ndjson"), (Object = "application/json"))),
+        (status = 400, description = "More patients than the key allows in one request", body = ErrorResponse),
         (status = 404, description = "Unknown configuration", body = ErrorResponse),
         (status = 422, description = "Bad parameters", body = ErrorResponse)),
     security(("api_key" = [])))]
@@ -177,10 +192,7 @@ pub async fn stream_saved(
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
-    let id = q
-        .configuration_id
-        .as_deref()
-        .ok_or_else(|| ApiError::unprocessable("query -> configuration_id: Field required"))?;
+    let id = q.configuration_id.as_str();
     if q.count.is_some_and(|c| c < 1) {
         return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
     }
@@ -192,17 +204,18 @@ pub async fn stream_saved(
 
 /// Streams patients of an inline configuration.
 #[utoipa::path(post, path = "/api/v1/streaming/generate", tag = "streaming", request_body = StreamRequest,
-    params(StreamQuery),
+    params(StreamInlineQuery),
     responses(
         (status = 200, description = "Patients as NDJSON (default) or upstream's JSON object (Accept: application/json)",
             content((String = "application/x-ndjson"), (Object = "application/json"))),
+        (status = 400, description = "More patients than the key allows in one request", body = ErrorResponse),
         (status = 422, description = "Invalid configuration", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn stream_inline(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Query(q): Query<StreamQuery>,
+    Query(q): Query<StreamInlineQuery>,
     crate::extract::JsonBody(body): crate::extract::JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Generate)?;

@@ -3,7 +3,7 @@
 use crate::clock::rfc3339;
 use crate::envelope::DocumentedBody;
 use crate::error::ApiError;
-use crate::models::{ErrorResponse, FrontendConfig, HealthReport, StatusBody};
+use crate::models::{FrontendConfig, HealthErrorResponse, HealthReport, StatusBody};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -116,7 +116,7 @@ pub async fn full(State(state): State<AppState>) -> Response {
 }
 
 /// Database and pool details (no credentials).
-#[utoipa::path(get, path = "/api/v1/health/database", tag = "health", responses((status = 200, description = "Database healthy", body = Object), (status = 503, description = "Database unhealthy", body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/health/database", tag = "health", responses((status = 200, description = "Database healthy", body = Object), (status = 503, description = "Database unhealthy: the envelope with an object `detail`", body = HealthErrorResponse)))]
 pub async fn database(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match state.store.server_version().await {
         Ok(version) => {

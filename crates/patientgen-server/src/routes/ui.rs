@@ -2,7 +2,7 @@
 //! the binary with `include_str!` (cargo rebuilds when one changes), no CDN, no
 //! build step. A test checks that this list and the `static/` directory agree.
 
-use axum::extract::Path;
+use crate::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 

@@ -5,10 +5,11 @@ use super::jobs::{plain_json_allowed, regenerate};
 use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::models::{ErrorResponse, VisualizationResponse};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use patientgen_core::model::Role;
 use patientgen_storage::Scope;
 use patientgen_storage::{JobRecord, JobStatus, JobSummary};
@@ -20,7 +21,15 @@ use serde_json::{Value, json};
 pub struct JobQuery {
     /// Job id (default: the latest completed job).
     pub job_id: Option<String>,
-    /// Patients to return (1–100, sample-patients only).
+}
+
+/// `?job_id=&limit=` of sample-patients.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SampleQuery {
+    /// Job id (default: the latest completed job).
+    pub job_id: Option<String>,
+    /// Patients to return (1–100, default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -142,7 +151,8 @@ pub async fn dashboard_data(
 /// One patient of a completed job.
 #[utoipa::path(get, path = "/api/v1/visualizations/patient-detail/{patient_id}", tag = "visualizations",
     params(("patient_id" = String, Path, description = "Patient id"), JobQuery),
-    responses((status = 200, description = "The patient record", body = VisualizationResponse), (status = 404, description = "Not found", body = ErrorResponse)),
+    responses((status = 200, description = "The patient record", body = VisualizationResponse), (status = 404, description = "Not found", body = ErrorResponse),
+        (status = 409, description = "The job was made by another patientgen version", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn patient_detail(
     State(state): State<AppState>,
@@ -171,13 +181,15 @@ pub async fn patient_detail(
 }
 
 /// Summaries of the first patients of a completed job.
-#[utoipa::path(get, path = "/api/v1/visualizations/sample-patients", tag = "visualizations", params(JobQuery),
-    responses((status = 200, description = "Patient summaries", body = VisualizationResponse), (status = 422, description = "Bad limit", body = ErrorResponse)),
+#[utoipa::path(get, path = "/api/v1/visualizations/sample-patients", tag = "visualizations", params(SampleQuery),
+    responses((status = 200, description = "Patient summaries", body = VisualizationResponse),
+        (status = 409, description = "The job was made by another patientgen version", body = ErrorResponse),
+        (status = 422, description = "Bad limit", body = ErrorResponse)),
     security(("api_key" = [])))]
 pub async fn sample_patients(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<JobQuery>,
+    Query(q): Query<SampleQuery>,
 ) -> Result<Json<VisualizationResponse>, ApiError> {
     caller.require(Scope::Read)?;
     let limit = q.limit.unwrap_or(10);
