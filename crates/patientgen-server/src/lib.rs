@@ -11,6 +11,7 @@ pub mod extract;
 pub mod first_run;
 pub mod http_io;
 pub mod job_request;
+pub mod job_views;
 pub mod jobs;
 pub mod keycache;
 pub mod limits;
@@ -158,6 +159,7 @@ pub async fn serve_on(
         spawn_key_watcher(state.clone()),
         spawn_usage_flusher(state.clone()),
         spawn_redis_watcher(state.clone()),
+        jobs::spawn_job_events(state.clone()),
     ];
     let app = routes::router(state.clone());
     axum::serve(http_io::EnvelopeListener(listener), app).with_graceful_shutdown(shutdown).await?;

@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::config::ServerConfig;
+use crate::job_views::JobViews;
 use crate::keycache::KeyCache;
 use crate::limits::Limiter;
 use crate::usage::UsageRecorder;
@@ -26,7 +27,8 @@ pub struct Inner {
     pub artifacts: ArtifactStore,
     /// Prometheus exposition.
     pub metrics: PrometheusHandle,
-    /// Wakes idle workers when a job is created on this instance.
+    /// Wakes idle workers when a job is created on this instance or (on
+    /// PostgreSQL, through job events) on another.
     pub wake_workers: Notify,
     /// Start time.
     pub started: Instant,
@@ -38,6 +40,8 @@ pub struct Inner {
     pub limiter: Limiter,
     /// Usage counters waiting to be written.
     pub usage: UsageRecorder,
+    /// Serialized views of ended jobs and job lists.
+    pub job_views: JobViews,
 }
 
 impl AppState {
@@ -51,6 +55,8 @@ impl AppState {
     ) -> Self {
         let artifacts = ArtifactStore::for_store(&store);
         let keys = KeyCache::new(config.key_cache_capacity, Duration::from_secs(300));
+        // The embedded database has no other instance: every change is made here.
+        let job_views = JobViews::new(store.kind() == "sqlite");
         Self(Arc::new(Inner {
             config,
             store,
@@ -62,6 +68,7 @@ impl AppState {
             keys,
             limiter,
             usage: UsageRecorder::default(),
+            job_views,
         }))
     }
 }

@@ -77,11 +77,11 @@ async fn stream(s: &TestServer, key: &str, patients: u32) -> u16 {
 async fn daily_quotas_survive_a_redis_restart() {
     let clock = Arc::new(ManualClock::new(at("2026-05-12T10:00:00Z")));
     let prefix = redis_prefix();
-    let config = |database: Option<String>| {
+    let config = |database: Option<secrecy::SecretString>| {
         let prefix = prefix.clone();
         move |c: &mut patientgen_server::ServerConfig| {
             c.workers = 0;
-            c.redis_url = Some(redis_url());
+            c.redis_url = Some(redis_url().into());
             c.redis_prefix = prefix;
             c.usage_flush_interval = Duration::from_secs(3600);
             if database.is_some() {
@@ -262,7 +262,7 @@ async fn health_follows_redis_without_traffic() {
     let url = redis.url();
     let s = common::start(Db::Sqlite, |c| {
         c.workers = 0;
-        c.redis_url = Some(url);
+        c.redis_url = Some(url.into());
     })
     .await;
     health_becomes(&s, "healthy").await;

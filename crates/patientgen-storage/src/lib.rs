@@ -18,7 +18,8 @@ pub mod testing;
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
 pub use jobs::{
-    Claimed, JobFile, JobOptions, JobRecord, JobStatus, JobSummary, NewJob, Priority, Progress, UnknownStatus,
+    Claimed, JobEvent, JobEvents, JobFile, JobOptions, JobRecord, JobStatus, JobSummary, NewJob, Priority,
+    Progress, UnknownStatus,
 };
 pub use keys::{
     ApiKeyRecord, DailyUsage, KeyError, KeyFilter, KeyLimits, KeySettings, KeyStats, NewApiKey, Scope, Scopes,

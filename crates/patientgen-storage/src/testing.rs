@@ -44,3 +44,31 @@ pub async fn sqlite(dir: &Path) -> Store {
     store.migrate().await.expect("migrate");
     store
 }
+
+/// Ends the job-event listener connections of `store`'s schema from the
+/// server side (as a restart of PostgreSQL or a network cut would); returns
+/// how many were ended. Their instances reconnect by themselves.
+pub async fn terminate_job_listeners(store: &Store) -> u64 {
+    let Backend::Postgres(pool) = store.backend() else { return 0 };
+    let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE application_name = $1 || ' ' || coalesce(current_schema(), '')";
+    let ended: Vec<(bool,)> = sqlx::query_as(sql)
+        .bind(crate::jobs::LISTENER_APPLICATION)
+        .fetch_all(pool)
+        .await
+        .expect("terminate listeners");
+    ended.into_iter().filter(|(ok,)| *ok).count() as u64
+}
+
+/// The job-event listener connections of `store`'s schema now open.
+pub async fn job_listeners(store: &Store) -> u64 {
+    let Backend::Postgres(pool) = store.backend() else { return 0 };
+    let sql = "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_stat_activity \
+               WHERE application_name = $1 || ' ' || coalesce(current_schema(), '')";
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .bind(crate::jobs::LISTENER_APPLICATION)
+        .fetch_one(pool)
+        .await
+        .expect("count listeners");
+    u64::try_from(n).unwrap_or(0)
+}

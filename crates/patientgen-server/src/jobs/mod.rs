@@ -2,11 +2,14 @@
 //! the database (worker.rs), runs each under a renewed lease until it ends
 //! (runner.rs), and has its files made by the package writer of
 //! `patientgen-output` (build.rs) and stored where every instance can read them.
+//! Workers are woken when a job is created on any instance (events.rs).
 
 mod build;
+mod events;
 mod runner;
 mod worker;
 
+pub use events::spawn_job_events;
 pub use runner::run_job;
 pub use worker::{Workers, spawn_cancel_reaper, spawn_retention};
 

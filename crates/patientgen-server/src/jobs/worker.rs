@@ -46,6 +46,11 @@ impl Workers {
 async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
     tracing::debug!(worker = n, "worker started");
     loop {
+        // Registered before looking for work, so that a job created while this
+        // worker is claiming still wakes it.
+        let woken = state.wake_workers.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let now = state.clock.now();
         let lease = chrono::Duration::from_std(state.config.job_lease)
             .unwrap_or_else(|_| chrono::Duration::seconds(30));
@@ -63,7 +68,7 @@ async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = state.wake_workers.notified() => {}
+            _ = woken => {}
             _ = tokio::time::sleep(state.config.poll_interval) => {}
         }
     }
@@ -111,6 +116,7 @@ pub fn spawn_retention(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(ids) => {
                     for id in ids {
                         if state.store.delete_job(&id, None).await.is_ok() {
+                            state.job_views.deleted(&id);
                             let _ = state.artifacts.remove_job(&id).await;
                             tracing::info!(job = %id, "deleted after retention period");
                         }

@@ -43,6 +43,7 @@ pub async fn create(
     let job_id = uuid::Uuid::new_v4().to_string();
     let job = request.into_job(job_id.clone(), caller.key_id(), config, &scenario, encryption_key);
     state.store.insert_job(&job, state.clock.now()).await?;
+    state.job_views.created(Some(caller.key_id()));
     charge.commit();
     crate::metrics::job_transition("none", "pending");
     state.wake_workers.notify_waiters();

@@ -5,13 +5,15 @@ use crate::auth::Caller;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
+use crate::job_views::JobView;
 use crate::jobs::job_scenario;
 use crate::models::{DeleteResponse, ErrorResponse, JobFileInfo, JobResponse, ProgressDetails, ResultsPage};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use patientgen_core::Generator;
 use patientgen_output::Format;
@@ -92,11 +94,34 @@ pub async fn visible_job(state: &AppState, caller: &Caller, id: &str) -> Result<
 #[utoipa::path(get, path = "/api/v1/jobs/", tag = "jobs",
     responses((status = 200, description = "Jobs", body = Vec<JobResponse>), (status = 401, description = "No or bad key", body = ErrorResponse)),
     security(("api_key" = [])))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<JobResponse>>, ApiError> {
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
-    let jobs = state.store.list_jobs_with_files(caller.owner_filter(), 1000).await?;
+    let owner = caller.owner_filter();
+    if let Some(body) = state.job_views.list(owner) {
+        return Ok(json_body(body));
+    }
+    let generation = state.job_views.generation();
+    let jobs = state.store.list_jobs_with_files(owner, 1000).await?;
     let now = state.clock.now();
-    Ok(Json(jobs.iter().map(|(job, files)| job_response(job, files, now)).collect::<Result<_, _>>()?))
+    let list =
+        jobs.iter().map(|(job, files)| job_response(job, files, now)).collect::<Result<Vec<_>, _>>()?;
+    let body = to_body(&list)?;
+    // A list of ended jobs changes only when a job is created or deleted.
+    if jobs.iter().all(|(job, _)| job.status.is_terminal()) {
+        state.job_views.keep_list(owner, generation, body.clone());
+    }
+    Ok(json_body(body))
+}
+
+/// A JSON body as axum's `Json` writes it.
+fn to_body<T: serde::Serialize>(value: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal_logged("job view unwritable", e))
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// One job with its progress and summary.
@@ -108,15 +133,28 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(job_id): Path<String>,
-) -> Result<Json<JobResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
+    if let Some(view) = state.job_views.job(&job_id) {
+        if caller.is_admin() || view.owner.as_deref() == Some(caller.key_id()) {
+            return Ok(json_body(view.body));
+        }
+        return Err(not_found(&job_id));
+    }
+    let generation = state.job_views.generation();
     let job = visible_job(&state, &caller, &job_id).await?;
     let files = if job.status == JobStatus::Completed {
         state.store.job_files(&job.job_id).await?
     } else {
         Vec::new()
     };
-    Ok(Json(job_response(&job, &files, state.clock.now())?))
+    let body = to_body(&job_response(&job, &files, state.clock.now())?)?;
+    // An ended job does not change any more (until it is deleted).
+    if job.status.is_terminal() {
+        let view = JobView { owner: job.owner_key_id.clone(), body: body.clone() };
+        state.job_views.keep_job(&job.job_id, generation, view);
+    }
+    Ok(json_body(body))
 }
 
 /// Paging of results.
@@ -274,6 +312,7 @@ pub async fn delete(
     if !state.store.delete_job(&job_id, caller.owner_filter()).await? {
         return Err(not_found(&job_id));
     }
+    state.job_views.deleted(&job_id);
     state.artifacts.remove_job(&job_id).await?;
     Ok(Json(DeleteResponse {
         success: true,

@@ -4,7 +4,12 @@
 //! typed: status, options, scenario and summary are read back as what they
 //! are, or the read fails.
 
+mod events;
 mod queue;
+
+#[cfg(any(test, feature = "test-support"))]
+pub(crate) use events::LISTENER_APPLICATION;
+pub use events::{JobEvent, JobEvents};
 
 use chrono::{DateTime, Utc};
 use patientgen_core::summary::{Calibration, Flow, Percentiles, Share};

@@ -1,5 +1,6 @@
 //! The `jobs` and `job_files` tables as a durable queue with leases.
 
+use super::events::notify_job;
 use super::{Claimed, JobFile, JobRecord, JobStatus, JobSummary, NewJob, Progress};
 use crate::{Backend, StorageResult, Store, on_pool};
 use chrono::{DateTime, Utc};
@@ -15,14 +16,24 @@ macro_rules! job_columns {
 
 impl Store {
     /// Inserts a pending job.
+    /// On PostgreSQL the same statement notifies every instance
+    /// ([`JobEvent::Created`](super::JobEvent)).
     pub async fn insert_job(&self, job: &NewJob, now: DateTime<Utc>) -> StorageResult<JobRecord> {
-        let sql = concat!(
-            "INSERT INTO jobs (job_id, owner_key_id, status, config, scenario, options, seed, total_patients, \
-             encryption_key, generator_version, created_at, updated_at) \
-             VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
-            job_columns!(),
-            ""
-        );
+        macro_rules! insert {
+            ($notify:expr) => {
+                concat!(
+                    "INSERT INTO jobs (job_id, owner_key_id, status, config, scenario, options, seed, total_patients, \
+                     encryption_key, generator_version, created_at, updated_at) \
+                     VALUES ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING ",
+                    job_columns!(),
+                    $notify
+                )
+            };
+        }
+        let sql = match self.backend() {
+            Backend::Postgres(_) => insert!(concat!(", ", notify_job!("created", "job_id", "owner_key_id"))),
+            Backend::Sqlite(_) => insert!(""),
+        };
         Ok(on_pool!(self, |pool| {
             sqlx::query_as::<_, JobRecord>(sql)
                 .bind(&job.job_id)
@@ -249,9 +260,23 @@ impl Store {
     }
 
     /// Puts the jobs `worker` holds back in the queue (graceful shutdown).
+    /// On PostgreSQL every instance is told ([`JobEvent::Requeued`](super::JobEvent)).
     pub async fn requeue_jobs_of(&self, worker: &str, now: DateTime<Utc>) -> StorageResult<u64> {
-        let sql = "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, phase = 'requeued', \
-                   progress = 0, patients_done = 0, updated_at = $1 WHERE lease_owner = $2 AND status = 'running'";
+        macro_rules! requeue {
+            ($notify:expr) => {
+                concat!(
+                    "UPDATE jobs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, phase = 'requeued', \
+                     progress = 0, patients_done = 0, updated_at = $1 WHERE lease_owner = $2 AND status = 'running'",
+                    $notify
+                )
+            };
+        }
+        let sql = match self.backend() {
+            Backend::Postgres(_) => {
+                requeue!(concat!(" RETURNING ", notify_job!("requeued", "job_id", "owner_key_id")))
+            }
+            Backend::Sqlite(_) => requeue!(""),
+        };
         Ok(on_pool!(self, |pool| sqlx::query(sql)
             .bind(now)
             .bind(worker)
@@ -261,8 +286,19 @@ impl Store {
     }
 
     /// Deletes a job (its files go with it); returns whether it was visible.
+    /// On PostgreSQL every instance is told ([`JobEvent::Deleted`](super::JobEvent)).
     pub async fn delete_job(&self, id: &str, owner: Option<&str>) -> StorageResult<bool> {
-        let sql = "DELETE FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)";
+        macro_rules! delete {
+            ($notify:expr) => {
+                concat!("DELETE FROM jobs WHERE job_id = $1 AND ($2 IS NULL OR owner_key_id = $2)", $notify)
+            };
+        }
+        let sql = match self.backend() {
+            Backend::Postgres(_) => {
+                delete!(concat!(" RETURNING ", notify_job!("deleted", "job_id", "owner_key_id")))
+            }
+            Backend::Sqlite(_) => delete!(""),
+        };
         let n =
             on_pool!(self, |pool| sqlx::query(sql).bind(id).bind(owner).execute(pool).await?.rows_affected());
         Ok(n > 0)
