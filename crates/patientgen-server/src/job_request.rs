@@ -8,6 +8,7 @@ use crate::scenario_source::ScenarioSource;
 use patientgen_core::{Scenario, ScenarioConfig};
 use patientgen_output::Format;
 use patientgen_storage::{JobOptions, NewJob, Priority};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 /// A checked generation request. Not `Debug`: it holds the password.
@@ -22,7 +23,7 @@ pub struct JobRequest {
     pub use_compression: bool,
     /// The encryption password (8 characters or more) when encryption was
     /// asked for; never stored or echoed.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// The client's priority.
     pub priority: Priority,
 }
@@ -116,13 +117,13 @@ fn priority(name: Option<String>) -> Result<Priority, ApiError> {
     })
 }
 
-fn password(use_encryption: bool, password: Option<String>) -> Result<Option<String>, ApiError> {
+fn password(use_encryption: bool, password: Option<SecretString>) -> Result<Option<SecretString>, ApiError> {
     if !use_encryption {
         return Ok(None);
     }
     match password {
         None => Err(ApiError::unprocessable("encryption_password: required when use_encryption is true")),
-        Some(p) if p.chars().count() < 8 => {
+        Some(p) if p.expose_secret().chars().count() < 8 => {
             Err(ApiError::unprocessable("encryption_password: String should have at least 8 characters"))
         }
         Some(p) => Ok(Some(p)),

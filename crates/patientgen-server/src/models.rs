@@ -44,7 +44,8 @@ pub struct GenerationRequest {
     pub use_encryption: bool,
     /// Password (at least 8 characters); never stored or returned.
     #[serde(default)]
-    pub encryption_password: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub encryption_password: Option<secrecy::SecretString>,
     /// `low`, `normal` or `high` (recorded).
     #[serde(default)]
     pub priority: Option<String>,

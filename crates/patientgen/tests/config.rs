@@ -144,7 +144,8 @@ fn production_refuses_to_start_without_an_admin_key_on_a_public_plain_http_bind_
     let local = format!("127.0.0.1:{port}");
     let prod = [("PATIENTGEN_PROFILE", "production")];
     let key = [("PATIENTGEN_PROFILE", "production"), ("PATIENTGEN_ADMIN_KEY", "prod-admin-key-0001")];
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (
             &["--bind", &local],
             &prod,
