@@ -8,6 +8,7 @@ use crate::scenario_source::ScenarioSource;
 use patientgen_core::{Scenario, ScenarioConfig};
 use patientgen_output::Format;
 use patientgen_storage::{JobOptions, NewJob, Priority};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
 /// A checked generation request. Not `Debug`: it holds the password.
@@ -22,7 +23,7 @@ pub struct JobRequest {
     pub use_compression: bool,
     /// The encryption password (8 characters or more) when encryption was
     /// asked for; never stored or echoed.
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// The client's priority.
     pub priority: Priority,
 }
@@ -118,8 +119,8 @@ fn priority(name: Option<String>) -> Result<Priority, ApiError> {
 
 /// A password given must have 8 characters or more (as upstream checks it),
 /// and is dropped when not encrypting.
-fn password(use_encryption: bool, password: Option<String>) -> Result<Option<String>, ApiError> {
-    if password.as_ref().is_some_and(|p| p.chars().count() < 8) {
+fn password(use_encryption: bool, password: Option<SecretString>) -> Result<Option<SecretString>, ApiError> {
+    if password.as_ref().is_some_and(|p| p.expose_secret().chars().count() < 8) {
         return Err(ApiError::unprocessable("encryption_password: String should have at least 8 characters"));
     }
     match password {

@@ -62,8 +62,8 @@ pub struct GenerationRequest {
     /// Password (at least 8 characters, also when not encrypting, as upstream);
     /// never stored or returned.
     #[serde(default)]
-    #[schema(min_length = 8)]
-    pub encryption_password: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 8)]
+    pub encryption_password: Option<secrecy::SecretString>,
     /// `low`, `normal` or `high` (recorded).
     #[serde(default)]
     pub priority: Option<String>,

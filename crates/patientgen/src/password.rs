@@ -1,14 +1,15 @@
 //! Reading passwords from the environment or a terminal prompt.
 
 use crate::error::{CliError, CliResult};
+use secrecy::SecretString;
 use std::io::IsTerminal;
 
 /// Minimum password length (upstream's rule).
 pub const MIN_LENGTH: usize = 8;
 
 /// Reads a password from `env_var`, or prompts on the terminal (twice when
-/// `confirm`).
-pub fn read(env_var: Option<&str>, confirm: bool) -> CliResult<String> {
+/// `confirm`). Kept in a [`SecretString`] (not shown by `Debug`, zeroed when dropped).
+pub fn read(env_var: Option<&str>, confirm: bool) -> CliResult<SecretString> {
     let password = match env_var {
         Some(var) => std::env::var(var)
             .map_err(|_| CliError::input(format!("environment variable {var} is not set")))?,
@@ -30,5 +31,5 @@ pub fn read(env_var: Option<&str>, confirm: bool) -> CliResult<String> {
     if password.chars().count() < MIN_LENGTH {
         return Err(CliError::input(format!("the password must have at least {MIN_LENGTH} characters")));
     }
-    Ok(password)
+    Ok(password.into())
 }

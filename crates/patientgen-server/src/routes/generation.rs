@@ -63,10 +63,13 @@ pub async fn create(
 
 /// The job's encryption key, derived from the password (PBKDF2, on a blocking
 /// thread), as hex: the password itself is never stored.
-async fn derive_key(state: &AppState, password: String) -> Result<String, ApiError> {
+async fn derive_key(state: &AppState, password: secrecy::SecretString) -> Result<String, ApiError> {
     let iterations = state.config.encryption_iterations;
     tokio::task::spawn_blocking(move || {
-        patientgen_crypto::DerivedKey::derive(password.as_bytes(), iterations)
+        patientgen_crypto::DerivedKey::derive(
+            secrecy::ExposeSecret::expose_secret(&password).as_bytes(),
+            iterations,
+        )
     })
     .await
     .map_err(|e| ApiError::internal_logged("key derivation crashed", e))?

@@ -5,6 +5,7 @@ use crate::error::{CliError, CliResult};
 use crate::files::{PendingFile, refuse_overwrite};
 use crate::password;
 use patientgen_crypto::{CryptoError, decrypt_stream};
+use secrecy::ExposeSecret;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -39,14 +40,18 @@ pub fn run(args: DecryptArgs) -> CliResult {
     match output {
         None => {
             let stdout = std::io::stdout().lock();
-            decrypt_stream(BufReader::new(input), BufWriter::new(stdout), password.as_bytes())
-                .map_err(map_err)?;
+            decrypt_stream(
+                BufReader::new(input),
+                BufWriter::new(stdout),
+                password.expose_secret().as_bytes(),
+            )
+            .map_err(map_err)?;
         }
         Some(path) => {
             // Written under a temporary name, renamed only once everything authenticated.
             let (pending, file) = PendingFile::create(&path)?;
             let mut writer = BufWriter::new(file);
-            let n = decrypt_stream(BufReader::new(input), &mut writer, password.as_bytes())
+            let n = decrypt_stream(BufReader::new(input), &mut writer, password.expose_secret().as_bytes())
                 .and_then(|n| {
                     writer.flush()?;
                     Ok(n)

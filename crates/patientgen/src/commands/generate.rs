@@ -48,8 +48,10 @@ pub fn run(args: GenerateArgs) -> CliResult {
     let generated_at = generated_at(args.generated_at.as_deref())?;
     let password =
         if args.encrypt { Some(password::read(args.password_env.as_deref(), true)?) } else { None };
-    let encryption = password
-        .map(|password| Encryption::Password { password, iterations: patientgen_crypto::DEFAULT_ITERATIONS });
+    let encryption = password.map(|password| Encryption::Password {
+        password: secrecy::ExposeSecret::expose_secret(&password).to_string(),
+        iterations: patientgen_crypto::DEFAULT_ITERATIONS,
+    });
     let layers = Layers { gzip: args.gzip, encryption };
     let destination = destination(&args.output, zip, formats.len())?;
 
