@@ -23,5 +23,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Serve(args) => serve::run(*args),
         Command::Migrate(args) => db::migrate(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Import(cmd) => db::import(cmd),
     }
 }
