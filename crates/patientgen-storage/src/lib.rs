@@ -11,9 +11,11 @@ mod artifacts;
 mod configurations;
 mod jobs;
 pub mod keys;
+mod schema;
 mod store;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod upstream;
 
 pub use artifacts::{ArtifactStore, FileStream};
 pub use configurations::{ConfigurationRecord, NewConfiguration};
@@ -36,6 +38,9 @@ pub enum StorageError {
     /// Migrations failed.
     #[error("migration error: {0}")]
     Migration(#[source] DatabaseError),
+    /// The database schema is not one patientgen can migrate: what was found.
+    #[error("{0}")]
+    Schema(String),
     /// The database cannot be reached (pool timeout, connection or TLS failure).
     #[error("database error: {0}")]
     Unavailable(#[source] DatabaseError),

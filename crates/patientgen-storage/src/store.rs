@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Connection-pool settings (`DATABASE_POOL_*`).
@@ -49,13 +49,17 @@ pub(crate) enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// The PostgreSQL schema holding our tables (see [`crate::schema`]).
+    schema: Option<String>,
     /// Where job files live on the embedded backend.
     data_dir: Option<PathBuf>,
 }
 
 impl Store {
     /// Connects to `database_url` (`postgres://…`, `sqlite://…`), or to the embedded
-    /// SQLite file `<data_dir>/patientgen.db` when the URL is `None`.
+    /// SQLite file `<data_dir>/patientgen.db` when the URL is `None`. On
+    /// PostgreSQL every connection works in our own schema: the one the URL
+    /// names (`options=-c search_path=<schema>`), else `patientgen`.
     pub async fn connect(
         database_url: Option<&str>,
         data_dir: &Path,
@@ -63,9 +67,16 @@ impl Store {
     ) -> StorageResult<Self> {
         match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                let options = PgConnectOptions::from_str(url)
+                let mut options = PgConnectOptions::from_str(url)
                     .map_err(|e| StorageError::Config(format!("DATABASE_URL: {e}")))?
                     .application_name("patientgen");
+                let schema = match crate::schema::schema_in_options(options.get_options()) {
+                    Some(schema) => schema,
+                    None => {
+                        options = options.options([("search_path", crate::schema::DEFAULT_SCHEMA)]);
+                        crate::schema::DEFAULT_SCHEMA.to_string()
+                    }
+                };
                 let pg = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)
@@ -73,7 +84,7 @@ impl Store {
                     .max_lifetime(pool.max_lifetime)
                     .connect_with(options)
                     .await?;
-                Ok(Self { backend: Backend::Postgres(pg), data_dir: None })
+                Ok(Self { backend: Backend::Postgres(pg), schema: Some(schema), data_dir: None })
             }
             Some(url) if url.starts_with("sqlite:") => {
                 let options = SqliteConnectOptions::from_str(url)
@@ -107,16 +118,43 @@ impl Store {
             .max_lifetime(pool.max_lifetime)
             .connect_with(options)
             .await?;
-        Ok(Self { backend: Backend::Sqlite(lite), data_dir: Some(dir) })
+        Ok(Self { backend: Backend::Sqlite(lite), schema: None, data_dir: Some(dir) })
     }
 
-    /// Applies pending migrations; running it again is harmless.
+    /// Applies pending migrations; running it again is harmless. On
+    /// PostgreSQL the schema is created if needed and looked at first: tables
+    /// patientgen did not create, or patientgen's tables left in `public`, stop
+    /// it with a [`StorageError::Schema`] saying what was found.
     pub async fn migrate(&self) -> StorageResult<()> {
         match &self.backend {
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Backend::Postgres(pool) => {
+                crate::schema::migrate(
+                    pool,
+                    self.schema().unwrap_or(crate::schema::DEFAULT_SCHEMA),
+                    &POSTGRES_MIGRATIONS,
+                )
+                .await?
+            }
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
         }
         Ok(())
+    }
+
+    /// The PostgreSQL schema holding our tables (`None` on SQLite).
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// Moves patientgen's tables from schema `from` (e.g. `public`, where
+    /// versions before the own schema kept them) into this store's schema, in
+    /// one transaction; returns what was moved. PostgreSQL only.
+    pub async fn move_tables_from(&self, from: &str) -> StorageResult<Vec<String>> {
+        match (&self.backend, self.schema()) {
+            (Backend::Postgres(pool), Some(schema)) => {
+                crate::schema::move_from(pool, from, schema, &POSTGRES_MIGRATIONS).await
+            }
+            _ => Err(StorageError::Config("moving tables between schemas needs PostgreSQL".into())),
+        }
     }
 
     /// Versions of the migrations applied, in order.

@@ -72,3 +72,69 @@ pub async fn job_listeners(store: &Store) -> u64 {
         .expect("count listeners");
     u64::try_from(n).unwrap_or(0)
 }
+
+/// `url` with its database name replaced by `database` (query kept).
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{database}?{q}"),
+        None => format!("{prefix}/{database}"),
+    }
+}
+
+async fn admin_pool(url: &str) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL ({url}): {e}"))
+}
+
+/// A new, empty database on the test PostgreSQL server, for tests of the
+/// default schema layout (`public` and `patientgen` as a real deployment has
+/// them); returns its URL. [`drop_postgres_database`] removes it.
+pub async fn fresh_postgres_database() -> String {
+    let base = postgres_url();
+    let name = format!("pg_{}", uuid::Uuid::new_v4().simple());
+    let admin = admin_pool(&base).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+    admin.close().await;
+    with_database(&base, &name)
+}
+
+/// Drops a database made by [`fresh_postgres_database`].
+pub async fn drop_postgres_database(url: &str) {
+    let name = url.split('?').next().and_then(|b| b.rsplit('/').next()).unwrap_or_default().to_string();
+    assert!(name.starts_with("pg_"), "not a test database: {url}");
+    let admin = admin_pool(&postgres_url()).await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&admin)
+        .await;
+    admin.close().await;
+}
+
+/// Runs `sql` (any number of statements) on `url` as it is, in the
+/// connection's default schema.
+pub async fn execute_sql(url: &str, sql: &str) {
+    let pool = admin_pool(url).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("SQL failed: {e}"));
+    pool.close().await;
+}
+
+/// The single BIGINT `sql` answers on `url` (in the connection's default schema).
+pub async fn query_i64(url: &str, sql: &str) -> i64 {
+    let pool = admin_pool(url).await;
+    let row: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("query failed: {e}"));
+    pool.close().await;
+    row.0
+}

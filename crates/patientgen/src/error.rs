@@ -43,7 +43,19 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Input(m) => f.write_str(m),
-            CliError::Runtime(e) => write!(f, "{e:#}"),
+            // The error and its causes, each said once: wrappers often repeat
+            // their source's text (a database error read four times over).
+            CliError::Runtime(e) => {
+                let mut text = e.to_string();
+                for cause in e.chain().skip(1) {
+                    let cause = cause.to_string();
+                    if !text.contains(&cause) {
+                        text.push_str(": ");
+                        text.push_str(&cause);
+                    }
+                }
+                f.write_str(&text)
+            }
         }
     }
 }
@@ -68,3 +80,24 @@ impl From<patientgen_output::OutputError> for CliError {
 
 /// Result of a command.
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_is_said_once() {
+        let database = || std::io::Error::other("column \"owner_key_id\" does not exist");
+        let repeated = anyhow::Error::new(database())
+            .context("migration 1 failed: column \"owner_key_id\" does not exist");
+        assert_eq!(
+            CliError::Runtime(repeated).to_string(),
+            "migration 1 failed: column \"owner_key_id\" does not exist"
+        );
+        let new = anyhow::Error::new(database()).context("cannot open the database");
+        assert_eq!(
+            CliError::Runtime(new).to_string(),
+            "cannot open the database: column \"owner_key_id\" does not exist"
+        );
+    }
+}

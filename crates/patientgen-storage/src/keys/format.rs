@@ -78,9 +78,19 @@ pub fn generate_key(kind: KeyKind) -> Result<String, KeyError> {
     Ok(format!("{body}_{}", String::from_utf8_lossy(&check)))
 }
 
-/// Whether a value claims our format (then its checksum must hold).
+/// Whether a value claims our format (then its checksum must hold). Upstream's
+/// keys share the prefixes but not the shape — the prefix and 56 lowercase
+/// hex characters — and are plain keys that may be imported.
 pub fn looks_generated(key: &str) -> bool {
-    key.starts_with(KeyKind::Live.prefix()) || key.starts_with(KeyKind::Demo.prefix())
+    (key.starts_with(KeyKind::Live.prefix()) || key.starts_with(KeyKind::Demo.prefix()))
+        && !is_upstream_key(key)
+}
+
+/// Whether a value has upstream's generated shape: `sk_live_`/`sk_demo_` and
+/// 56 lowercase hex characters.
+fn is_upstream_key(key: &str) -> bool {
+    let rest = &key.as_bytes()[KIND_LEN.min(key.len())..];
+    rest.len() == 56 && rest.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
 }
 
 /// Whether a value in our format has a valid checksum.
@@ -132,6 +142,17 @@ mod tests {
         assert!(!checksum_valid("sk_live_short_abcdef"));
         assert_eq!(display_prefix("sk_live_abcdefghijklmnop"), "sk_live_...mnop");
         assert_eq!(display_prefix("short"), "short...");
+    }
+
+    #[test]
+    fn upstreams_keys_are_plain_keys_not_mistyped_ones() {
+        let upstream = format!("sk_live_{}", "9a85db93".repeat(7));
+        assert_eq!(upstream.len(), 64);
+        assert!(!looks_generated(&upstream));
+        assert!(!looks_generated(&format!("sk_demo_{}", "0f".repeat(28))));
+        assert!(looks_generated(&generate_key(KeyKind::Live).expect("random")));
+        assert!(looks_generated(&format!("sk_live_{}", "9A85DB93".repeat(7))), "upstream's hex is lowercase");
+        assert!(looks_generated("sk_live_short_abcdef"));
     }
 
     #[test]

@@ -39,10 +39,53 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Apply database migrations (also done by `serve` on start).
-    Migrate(DatabaseArgs),
+    Migrate(MigrateArgs),
     /// Manage API keys in the service's database.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Bring data over from another system into the service's database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `patientgen migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// First move patientgen's tables from this PostgreSQL schema (e.g. `public`, where versions
+    /// before the own schema kept them) into patientgen's schema. Stop every instance first.
+    #[arg(long, value_name = "SCHEMA")]
+    pub move_from: Option<String>,
+}
+
+/// `patientgen import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Copy upstream medical-patients' API keys (stored hashed, limits kept) and saved
+    /// configurations from its PostgreSQL database; running it again skips what is there.
+    Upstream(ImportUpstreamArgs),
+}
+
+/// `patientgen import upstream`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportUpstreamArgs {
+    /// Upstream's database (its `DATABASE_URL`, postgres://…).
+    #[arg(long = "from", value_name = "DATABASE_URL")]
+    pub from: String,
+    /// The schema of upstream's alembic tables.
+    #[arg(long, default_value = "public", value_name = "SCHEMA")]
+    pub from_schema: String,
+    /// Key id that owns the imported configurations (default: none; admin keys see them).
+    #[arg(long, value_name = "KEY_ID")]
+    pub configurations_owner: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// patientgen's database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Which database to use (the same rules as `serve`).

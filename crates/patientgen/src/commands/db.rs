@@ -1,7 +1,7 @@
-//! The service's database from the command line: opening it (for `keys`) and
-//! `patientgen migrate`.
+//! The service's database from the command line: opening it (for `keys`),
+//! `patientgen migrate` and `patientgen import upstream`.
 
-use crate::cli::DatabaseArgs;
+use crate::cli::{DatabaseArgs, ImportCommand, MigrateArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::outln;
 use patientgen_storage::{PoolSettings, Store};
@@ -13,20 +13,38 @@ pub fn runtime() -> CliResult<tokio::runtime::Runtime> {
 
 /// Opens the database the service uses.
 pub async fn open_store(db: &DatabaseArgs) -> CliResult<Store> {
-    let store = Store::connect(
+    let store = connect(db).await?;
+    store.migrate().await.map_err(|e| CliError::Runtime(anyhow::anyhow!("migrations failed: {e}")))?;
+    Ok(store)
+}
+
+async fn connect(db: &DatabaseArgs) -> CliResult<Store> {
+    Store::connect(
         db.database_url.as_deref(),
         &db.data_dir,
         &PoolSettings { max_connections: 2, ..Default::default() },
     )
     .await
-    .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot open the database: {e}")))?;
-    store.migrate().await.map_err(|e| CliError::Runtime(anyhow::anyhow!("migrations failed: {e}")))?;
-    Ok(store)
+    .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot open the database: {e}")))
 }
 
-pub fn migrate(args: DatabaseArgs) -> CliResult {
+pub fn migrate(args: MigrateArgs) -> CliResult {
     runtime()?.block_on(async {
-        let store = open_store(&args).await?;
+        if let Some(from) = &args.move_from {
+            let store = connect(&args.database).await?;
+            let moved = store
+                .move_tables_from(from)
+                .await
+                .map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot move the tables: {e}")))?;
+            outln!(
+                "moved {} from schema \"{from}\" to \"{}\": {}",
+                moved.len(),
+                store.schema().unwrap_or_default(),
+                moved.join(", ")
+            );
+            store.close().await;
+        }
+        let store = open_store(&args.database).await?;
         let applied = store.applied_migrations().await.map_err(|e| CliError::Runtime(e.into()))?;
         outln!(
             "{} database is at migration {} ({} applied)",
@@ -35,6 +53,49 @@ pub fn migrate(args: DatabaseArgs) -> CliResult {
             applied.len()
         );
         store.close().await;
+        Ok(())
+    })
+}
+
+/// `patientgen import …`.
+pub fn import(command: ImportCommand) -> CliResult {
+    let ImportCommand::Upstream(args) = command;
+    runtime()?.block_on(async {
+        let store = open_store(&args.database).await?;
+        let source = patientgen_storage::upstream::UpstreamSource {
+            database_url: args.from.clone(),
+            schema: args.from_schema.clone(),
+            configurations_owner: args.configurations_owner.clone(),
+        };
+        let result = store.import_upstream(&source, chrono::Utc::now()).await;
+        store.close().await;
+        let report =
+            result.map_err(|e| CliError::Runtime(anyhow::anyhow!("cannot import from upstream: {e}")))?;
+        if args.json {
+            let text = serde_json::to_string_pretty(&report).map_err(|e| CliError::Runtime(e.into()))?;
+            outln!("{text}");
+            return Ok(());
+        }
+        outln!(
+            "imported {} API key(s) ({} inactive, stored hashed), skipped {}",
+            report.keys_imported,
+            report.keys_inactive,
+            report.keys_skipped.len()
+        );
+        for s in &report.keys_skipped {
+            outln!("  key {} ({}): {}", s.id, s.name, s.reason);
+        }
+        outln!(
+            "imported {} saved configuration(s), skipped {}",
+            report.configurations_imported,
+            report.configurations_skipped.len()
+        );
+        for s in &report.configurations_skipped {
+            outln!("  configuration {} ({}): {}", s.id, s.name, s.reason);
+        }
+        for table in &report.missing_tables {
+            outln!("upstream has no {table} table: nothing imported from it");
+        }
         Ok(())
     })
 }

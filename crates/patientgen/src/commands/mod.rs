@@ -25,5 +25,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Config(cmd) => config::run(cmd),
         Command::Migrate(args) => db::migrate(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Import(cmd) => db::import(cmd),
     }
 }
