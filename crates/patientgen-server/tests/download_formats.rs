@@ -56,7 +56,7 @@ async fn each_format_is_its_zip_entry(db: Db) {
     let r = s.get(&format!("/api/v1/downloads/{job}?format=pdf"), Some(ADMIN)).send().await.expect("pdf");
     assert_eq!(r.status().as_u16(), 422);
     let v: Value = r.json().await.expect("envelope");
-    assert!(v["detail"].as_str().is_some_and(|d| d.starts_with("format:")), "{v}");
+    assert!(v["detail"].as_str().is_some_and(|d| d.starts_with("query -> format:")), "{v}");
     // Another key cannot read it.
     let other = s.key("generate,read", Default::default()).await;
     let r = s.get(&format!("/api/v1/downloads/{job}?format=csv"), Some(&other)).send().await.expect("get");

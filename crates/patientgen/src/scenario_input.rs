@@ -25,7 +25,12 @@ pub fn from_file(path: &Path) -> CliResult<ScenarioConfig> {
             _ => ScenarioConfig::from_json(&text),
         }
     };
-    parsed.map_err(|e| CliError::input(format!("{}: {e}", path.display())))
+    let config = parsed.map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    // What is accepted but ignored (a facility whose role cannot be told) is said on stderr.
+    for w in config.warnings() {
+        eprintln!("warning: {}: {}: {}", path.display(), w.field, w.message);
+    }
+    Ok(config)
 }
 
 /// A preset's configuration.

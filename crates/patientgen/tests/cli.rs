@@ -503,3 +503,35 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Issue #7.9: upstream's laxer inputs work from a file too, and the ignored
+/// facility is reported on stderr.
+#[test]
+fn alpha2_codes_and_a_facility_without_a_role_are_accepted() {
+    let dir = TempDir::new().expect("tempdir");
+    let file = dir.path().join("upstream.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "Upstream", "total_patients": 30, "seed": 2,
+            "front_configs": [{"id": "f", "name": "F", "casualty_rate": 1.0, "nationality_distribution": [{"nationality_code": "US", "percentage": 60}, {"nationality_code": "GB", "percentage": 40}]}],
+            "facility_configs": [{"id": "test_facility", "name": "Test Facility", "kia_rate": 0.1, "rtd_rate": 0.3}]}"#,
+    )
+    .expect("write");
+    patientgen().args(["scenario", "validate"]).arg(&file).assert().success().stderr(
+        predicate::str::contains("warning:")
+            .and(predicate::str::contains("facility_configs -> 0: ignored"))
+            .and(predicate::str::contains("test_facility")),
+    );
+    patientgen()
+        .args(["generate", "-q", "--scenario"])
+        .arg(&file)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&read(&dir.path().join("out/patients.json"))).expect("json");
+    let patients = v["patients"].as_array().cloned().unwrap_or_default();
+    assert_eq!(patients.len(), 30);
+    assert!(patients.iter().all(|p| p["nationality"] == "USA" || p["nationality"] == "GBR"));
+}

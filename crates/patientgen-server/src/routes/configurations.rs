@@ -35,14 +35,17 @@ fn template_scenario(t: &ConfigurationTemplate) -> Result<ScenarioConfig, String
     ScenarioConfig::from_value(Value::Object(map)).map_err(|e| e.to_string())
 }
 
-/// The template to store and the warnings about it.
-async fn check(
-    state: &AppState,
-    caller: &Caller,
-    t: &ConfigurationTemplate,
-) -> Result<(NewConfiguration, Vec<String>), ApiError> {
+/// The checks of the template's schema (documented in OpenAPI): a 422 on
+/// every route that takes a template, `validate/` included.
+fn check_shape(state: &AppState, t: &ConfigurationTemplate) -> Result<(), ApiError> {
+    let max = i64::from(state.config.max_patients_per_job);
     if t.total_patients <= 0 {
         return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
+    }
+    if t.total_patients > max {
+        return Err(ApiError::unprocessable(format!(
+            "total_patients: Input should be less than or equal to {max}"
+        )));
     }
     if t.version.is_some_and(|v| v < 1) {
         return Err(ApiError::unprocessable("version: Input should be greater than or equal to 1"));
@@ -50,6 +53,16 @@ async fn check(
     if t.name.chars().count() > 255 {
         return Err(ApiError::unprocessable("name: String should have at most 255 characters"));
     }
+    Ok(())
+}
+
+/// The template to store and the warnings about it.
+async fn check(
+    state: &AppState,
+    caller: &Caller,
+    t: &ConfigurationTemplate,
+) -> Result<(NewConfiguration, Vec<String>), ApiError> {
+    check_shape(state, t)?;
     if let Some(parent) = &t.parent_config_id
         && state.store.get_configuration(parent, caller.owner_filter()).await?.is_none()
     {
@@ -211,9 +224,7 @@ pub async fn validate(
     JsonBody(t): JsonBody<ConfigurationTemplate>,
 ) -> Result<Json<ValidationResult>, ApiError> {
     caller.require(Scope::Read)?;
-    if t.total_patients <= 0 {
-        return Err(ApiError::unprocessable("total_patients: Input should be greater than 0"));
-    }
+    check_shape(&state, &t)?;
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let sum: f64 = t.injury_distribution.values().sum();

@@ -21,11 +21,18 @@ fn io_failure(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal()
 }
 
+/// `?format=` other than `zip` and `json`: one of the output formats, or a 422.
+pub fn parse_format(format: &str) -> Result<Format, ApiError> {
+    format.parse().map_err(|_| {
+        ApiError::unprocessable(format!(
+            "query -> format: '{format}' is not one of zip, json, ndjson, csv, fhir, xml"
+        ))
+    })
+}
+
 /// The job's file in `format` (not `json`/`zip`, which `downloads` serves itself).
 pub async fn one_format(state: &AppState, job: &JobRecord, format: &str) -> Result<Response, ApiError> {
-    let wanted: Format = format.parse().map_err(|_| {
-        ApiError::unprocessable(format!("format: '{format}' is not one of zip, json, ndjson, csv, fhir, xml"))
-    })?;
+    let wanted = parse_format(format)?;
     let options = &job.options;
     if !options.output_formats.contains(&wanted) {
         return Err(ApiError::bad_request(format!(

@@ -48,6 +48,9 @@ pub async fn download(
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Read)?;
+    if let Some(other) = q.format.as_deref().filter(|f| !matches!(*f, "json" | "zip")) {
+        super::download_entry::parse_format(other)?;
+    }
     let job = visible_job(&state, &caller, &job_id).await?;
     if job.status != JobStatus::Completed {
         return Err(ApiError::bad_request(format!(

@@ -121,9 +121,20 @@ fn wants_object(headers: &HeaderMap) -> bool {
 fn check_batch(batch_size: Option<i64>) -> Result<i64, ApiError> {
     let b = batch_size.unwrap_or(100);
     if !(1..=1000).contains(&b) {
-        return Err(ApiError::unprocessable("batch_size: Batch size must be between 1 and 1000"));
+        return Err(ApiError::unprocessable("query -> batch_size: Batch size must be between 1 and 1000"));
     }
     Ok(b)
+}
+
+/// `count`: 1 to the instance's patient ceiling.
+fn check_count(count: Option<i64>, max: u32) -> Result<(), ApiError> {
+    match count {
+        Some(c) if c < 1 => Err(ApiError::unprocessable("query -> count: Patient count must be at least 1")),
+        Some(c) if c > i64::from(max) => Err(ApiError::unprocessable(format!(
+            "query -> count: Input should be less than or equal to {max}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn stream(state: &AppState, scenario: Scenario, object: bool, batch: i64) -> Response {
@@ -193,9 +204,7 @@ pub async fn stream_saved(
     caller.require(Scope::Generate)?;
     let batch = check_batch(q.batch_size)?;
     let id = q.configuration_id.as_str();
-    if q.count.is_some_and(|c| c < 1) {
-        return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
-    }
+    check_count(q.count, state.config.max_patients_per_job)?;
     let source = ScenarioSource::Saved(id.to_string());
     let (_, scenario) = resolve_scenario(&state, &caller, &source, q.count).await?;
     crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
@@ -229,9 +238,7 @@ pub async fn stream_inline(
         config.insert("total_patients".into(), count);
     }
     let count = q.count;
-    if count.is_some_and(|c| c < 1) {
-        return Err(ApiError::unprocessable("count: Patient count must be at least 1"));
-    }
+    check_count(count, state.config.max_patients_per_job)?;
     let (_, scenario) = resolve_scenario(&state, &caller, &ScenarioSource::Inline(config), count).await?;
     crate::admission::admit_patients(&state, &caller, scenario.total_patients).await?.commit();
     Ok(stream(&state, scenario, wants_object(&headers), batch))
