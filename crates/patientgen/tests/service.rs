@@ -533,3 +533,232 @@ fn a_redis_outage_degrades_to_in_process_limits_and_recovers() {
     assert_eq!(get(&server, "/api/v1/jobs/", &key).0, 200);
     assert!(!redis.cli(&["--scan", "--pattern", "patientgen:rl:*"]).is_empty(), "counts are in Redis again");
 }
+
+/// `api_requests_total` by (method, endpoint, status) and the other counters
+/// of one instance's `/metrics`.
+fn scrape(server: &Server) -> std::collections::BTreeMap<String, f64> {
+    let text = ureq_get(&format!("{}/metrics", server.url)).expect("metrics");
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((series, value)) = line.rsplit_once(' ') else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        let name = series.split('{').next().unwrap_or("");
+        if name == "api_requests_total" {
+            let labels = series[name.len()..].trim_matches(|c| c == '{' || c == '}');
+            let mut parts: Vec<String> =
+                labels.split("\",").map(|p| p.trim_end_matches('"').replacen("=\"", "=", 1)).collect();
+            parts.sort_unstable();
+            *out.entry(format!("api_requests_total {}", parts.join(" "))).or_default() += value;
+        } else if ["patients_generated_total", "patients_streamed_total"].contains(&name) {
+            *out.entry(name.to_string()).or_default() += value;
+        }
+    }
+    out
+}
+
+fn metrics_delta(
+    before: &[std::collections::BTreeMap<String, f64>],
+    after: &[std::collections::BTreeMap<String, f64>],
+) -> std::collections::BTreeMap<String, u64> {
+    let mut delta = std::collections::BTreeMap::new();
+    for (b, a) in before.iter().zip(after) {
+        for (k, v) in a {
+            let d = (v - b.get(k).copied().unwrap_or(0.0)).round() as u64;
+            if d > 0 {
+                *delta.entry(k.clone()).or_default() += d;
+            }
+        }
+    }
+    delta
+}
+
+/// What one simulated user did: its requests by (method, endpoint, status), its
+/// jobs (id, patients, seed) and the patients it streamed.
+#[derive(Default)]
+struct UserLog {
+    requests: std::collections::BTreeMap<String, u64>,
+    jobs: Vec<(String, u64)>,
+    streamed: u64,
+}
+
+impl UserLog {
+    fn count(&mut self, method: &str, endpoint: &str, status: u16) {
+        let key = format!("api_requests_total endpoint={endpoint} method={method} status={status}");
+        *self.requests.entry(key).or_default() += 1;
+    }
+}
+
+/// One user of the workflow: creates jobs in several formats on alternating
+/// instances, streams patients, and follows each job to completion on the
+/// other instance, counting every request it makes.
+fn workflow_user(servers: &[Server], key: &str, user: u64) -> UserLog {
+    let mut log = UserLog::default();
+    let http = client();
+    let formats = [vec!["json"], vec!["csv", "json"], vec!["fhir", "csv"]];
+    for j in 0..3u64 {
+        let s = &servers[((user + j) % 2) as usize];
+        let patients = 40 + 30 * user + 7 * j;
+        let seed = 1000 * user + j;
+        let body = json!({
+            "configuration": { "name": format!("Workflow {user}-{j}"), "total_patients": patients, "seed": seed },
+            "output_formats": formats[j as usize],
+        });
+        let r = http
+            .post(format!("{}/api/v1/generation/", s.url))
+            .header("X-API-Key", key)
+            .json(&body)
+            .send()
+            .expect("create");
+        log.count("POST", "/api/v1/generation/", r.status().as_u16());
+        assert_eq!(r.status().as_u16(), 201);
+        let id = r.json::<Value>().expect("json")["job_id"].as_str().expect("id").to_string();
+        log.jobs.push((id, patients));
+        // Stream while the jobs run.
+        let n = 25 + user * 10 + j;
+        let r = http
+            .post(format!("{}/api/v1/streaming/generate", s.url))
+            .header("X-API-Key", key)
+            .json(&json!({ "configuration": { "total_patients": n, "seed": seed } }))
+            .send()
+            .expect("stream");
+        log.count("POST", "/api/v1/streaming/generate", r.status().as_u16());
+        assert_eq!(r.status().as_u16(), 200);
+        let lines = r.text().expect("stream body").lines().count() as u64;
+        assert_eq!(lines, n, "one line per patient");
+        log.streamed += n;
+    }
+    let jobs = log.jobs.clone();
+    for (i, (id, _)) in jobs.iter().enumerate() {
+        // Followed on the instance that did not create it.
+        let s = &servers[((user + i as u64 + 1) % 2) as usize];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = http
+                .get(format!("{}/api/v1/jobs/{id}", s.url))
+                .header("X-API-Key", key)
+                .send()
+                .expect("status");
+            log.count("GET", "/api/v1/jobs/{job_id}", r.status().as_u16());
+            let v: Value = r.json().expect("json");
+            if v["status"] == "completed" {
+                break;
+            }
+            assert!(!finished(&v), "job ended as {v}");
+            assert!(Instant::now() < deadline, "job {id} not done in 60 s: {v}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let r =
+        http.get(format!("{}/api/v1/jobs/", servers[0].url)).header("X-API-Key", key).send().expect("list");
+    log.count("GET", "/api/v1/jobs/", r.status().as_u16());
+    assert_eq!(r.json::<Value>().expect("list").as_array().map(Vec::len), Some(3), "a key sees its own jobs");
+    log
+}
+
+/// Every file of a job's ZIP is byte-identical to what `patientgen generate`
+/// writes for the scenario and seed of its manifest.
+fn assert_zip_matches_cli(zip: &[u8], dir: &Path, job: &str) {
+    let manifest: Value = serde_json::from_slice(&zip_entry(zip, "manifest.json")).expect("manifest");
+    let scenario = dir.join(format!("{job}.scenario.json"));
+    std::fs::write(&scenario, manifest["scenario"].to_string()).expect("write scenario");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("zip");
+    let names: Vec<String> = archive.file_names().map(|n| n.expect("entry name").into_owned()).collect();
+    let mut compared = 0;
+    for name in names.iter().filter(|n| *n != "manifest.json") {
+        let format = match name.as_str() {
+            "patients.json" => "json",
+            "patients.csv" => "csv",
+            "patients.fhir.ndjson" => "fhir",
+            other => panic!("unexpected entry {other}"),
+        };
+        let out = dir.join(format!("{job}.{format}"));
+        let status = Command::new(bin())
+            .args(["generate", "-q", "--json-envelope", "array", "-f", format, "--scenario"])
+            .arg(&scenario)
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .expect("cli");
+        assert!(status.success());
+        let mut entry = Vec::new();
+        archive.by_name(name).expect("entry").read_to_end(&mut entry).expect("read");
+        assert!(
+            std::fs::read(&out).expect("cli output") == entry,
+            "job {job}: {name} differs from the CLI's"
+        );
+        compared += 1;
+    }
+    assert!(compared > 0);
+}
+
+#[test]
+fn the_full_workflow_under_load_on_two_instances_with_postgres_and_redis() {
+    let redis = std::env::var("PATIENTGEN_TEST_REDIS_URL").expect("PATIENTGEN_TEST_REDIS_URL");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = postgres_url();
+    let prefix = format!("workflow-{}", uuid::Uuid::new_v4().simple());
+    let extra = ["--workers", "2", "--redis-url", &redis, "--redis-prefix", &prefix];
+    let servers = [
+        Server::start(Some(&url), dir.path(), "wf-alpha", &extra),
+        Server::start(Some(&url), dir.path(), "wf-bravo", &extra),
+    ];
+    let db = vec!["--database-url".to_string(), url];
+    let keys: Vec<String> = (0..8)
+        .map(|i| {
+            let (ok, out, err) = keys(
+                &db,
+                &[
+                    "create",
+                    "--name",
+                    &format!("workflow {i}"),
+                    "--format",
+                    "json",
+                    "--minute",
+                    "100000",
+                    "--hourly",
+                    "100000",
+                ],
+            );
+            assert!(ok, "{err}");
+            serde_json::from_str::<Value>(&out).expect("json")["key"].as_str().expect("key").to_string()
+        })
+        .collect();
+    let before: Vec<_> = servers.iter().map(scrape).collect();
+    let logs: Vec<UserLog> = std::thread::scope(|scope| {
+        let handles: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let servers = &servers;
+                scope.spawn(move || workflow_user(servers, key, i as u64))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("user")).collect()
+    });
+    let mut expected: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let (mut job_patients, mut streamed) = (0, 0);
+    for log in &logs {
+        for (k, v) in &log.requests {
+            *expected.entry(k.clone()).or_default() += v;
+        }
+        job_patients += log.jobs.iter().map(|(_, n)| n).sum::<u64>();
+        streamed += log.streamed;
+    }
+    expected.insert("patients_generated_total".into(), job_patients);
+    expected.insert("patients_streamed_total".into(), streamed);
+    let after: Vec<_> = servers.iter().map(scrape).collect();
+    assert_eq!(metrics_delta(&before, &after), expected, "the instances' counters equal the clients' counts");
+    // Every job's files, downloaded from either instance, are the CLI's.
+    for (i, log) in logs.iter().enumerate() {
+        for (id, _) in &log.jobs {
+            let zip = client()
+                .get(format!("{}/api/v1/downloads/{id}", servers[i % 2].url))
+                .header("X-API-Key", &keys[i])
+                .send()
+                .expect("download")
+                .bytes()
+                .expect("body");
+            assert_zip_matches_cli(&zip, dir.path(), id);
+        }
+    }
+}
