@@ -238,3 +238,21 @@ fn text_logs_carry_no_ansi_colours_when_stderr_is_not_a_terminal() {
     assert!(err.contains("patientgen serving") && err.contains("INFO"), "{err}");
     assert!(!err.contains('\u{1b}'), "an ESC byte in piped logs: {err:?}");
 }
+
+#[test]
+fn migrate_and_keys_find_the_database_where_serve_would() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("patientgen.toml"),
+        "data_dir = \"top\"\n[staging]\ndata_dir = \"staged\"\n",
+    )
+    .expect("write patientgen.toml");
+    let out = run(dir.path(), &["migrate"], &[("PATIENTGEN_PROFILE", "staging")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("staged").is_dir() && !dir.path().join("top").exists());
+    let out = run(dir.path(), &["keys", "list", "--format", "json"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("top").is_dir(), "development: the top-level data_dir");
+    let out = run(dir.path(), &["migrate", "--data-dir", "flagged"], &[("PATIENTGEN_DATA_DIR", "env")]);
+    assert!(out.status.success() && dir.path().join("flagged").is_dir() && !dir.path().join("env").exists());
+}

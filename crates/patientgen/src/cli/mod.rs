@@ -88,15 +88,22 @@ pub struct ImportUpstreamArgs {
     pub database: DatabaseArgs,
 }
 
-/// Which database to use (the same rules as `serve`).
+/// Which database to use: read like `serve`'s settings (flag, environment,
+/// `patientgen.toml` and its profile section, default).
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// `postgres://…` or `sqlite:…`; default: the embedded SQLite file in --data-dir.
-    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    /// `postgres://…` or `sqlite:…`; default: the embedded SQLite file in --data-dir [env: DATABASE_URL]
+    #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
-    /// Directory of the embedded database and job files.
-    #[arg(long, env = "PATIENTGEN_DATA_DIR", default_value = "patientgen-data", value_name = "DIR")]
-    pub data_dir: PathBuf,
+    /// Directory of the embedded database and job files [env: PATIENTGEN_DATA_DIR] [default: patientgen-data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Profile whose section of patientgen.toml applies [env: PATIENTGEN_PROFILE] [default: development]
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Configuration file [env: PATIENTGEN_CONFIG] [default: patientgen.toml if present]
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `patientgen serve`.
