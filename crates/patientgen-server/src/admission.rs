@@ -31,6 +31,12 @@ pub async fn admit_request(State(state): State<AppState>, mut request: Request, 
     };
     crate::metrics::auth_outcome(200);
     let decision = state.limiter.check(&key.record, now).await;
+    let refused_by = decision.blocking().map_or("unknown", |w| w.window.limit_type());
+    crate::metrics::rate_limit_decision(
+        &key.record,
+        decision.allowed,
+        if decision.allowed { "requests" } else { refused_by },
+    );
     if !decision.allowed {
         let mut limit_headers = HeaderMap::new();
         headers::apply(&mut limit_headers, &key.headers, &decision);
@@ -95,6 +101,7 @@ pub async fn admit_patients(
     }
     let now = state.clock.now();
     let charge = state.limiter.charge_patients(caller.record(), u64::from(patients), now).await;
+    crate::metrics::rate_limit_decision(caller.record(), charge.allowed, "patients_per_day");
     if !charge.allowed {
         let limit = charge.limit.unwrap_or(0);
         let detail =
