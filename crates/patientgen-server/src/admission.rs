@@ -33,6 +33,12 @@ pub async fn admit_request(State(state): State<AppState>, mut request: Request, 
     };
     crate::metrics::auth_outcome(200);
     let decision = state.limiter.check(&key.record, now, || recorded_today(&state, &key.record, now)).await;
+    let refused_by = decision.blocking().map_or("unknown", |w| w.window.limit_type());
+    crate::metrics::rate_limit_decision(
+        &key.record,
+        decision.allowed,
+        if decision.allowed { "requests" } else { refused_by },
+    );
     if !decision.allowed {
         let mut limit_headers = HeaderMap::new();
         headers::apply(&mut limit_headers, &key.headers, &decision);
@@ -118,6 +124,7 @@ pub async fn admit_patients(
         .limiter
         .charge_patients(record, u64::from(patients), now, || recorded_today(state, record, now))
         .await;
+    crate::metrics::rate_limit_decision(record, charge.allowed, "patients_per_day");
     if !charge.allowed {
         let limit = charge.limit.unwrap_or(0);
         let detail =

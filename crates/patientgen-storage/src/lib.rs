@@ -11,6 +11,7 @@ mod artifacts;
 mod configurations;
 mod jobs;
 pub mod keys;
+mod observe;
 mod schema;
 mod store;
 #[cfg(any(test, feature = "test-support"))]
@@ -97,12 +98,20 @@ impl StorageError {
 /// Result of storage operations.
 pub type StorageResult<T> = Result<T, StorageError>;
 
-/// Runs the same block against whichever pool the store has.
+/// Runs the same block against whichever pool the store has. The block sees
+/// the pool as a [`Timed`](observe::Timed) executor: connection waits are
+/// measured (`db_pool_acquire_seconds`).
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store.backend() {
-            $crate::store::Backend::Postgres($pool) => $body,
-            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres(p) => {
+                let $pool = &$crate::observe::Timed(p);
+                $body
+            }
+            $crate::store::Backend::Sqlite(p) => {
+                let $pool = &$crate::observe::Timed(p);
+                $body
+            }
         }
     };
 }

@@ -60,6 +60,7 @@ impl Control {
 /// to put back in the queue.
 pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToken) {
     let started = Instant::now();
+    let _busy = crate::metrics::WorkerBusy::start();
     crate::metrics::job_transition("pending", "running");
     let control = Arc::new(Control::new());
     let heartbeat = tokio::spawn(heartbeat(state.clone(), job.clone(), control.clone(), started));
@@ -83,7 +84,8 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
     };
     heartbeat.abort();
     watcher.abort();
-    finish(&state, &job.job_id, result, control.reason(), started).await;
+    let formats: Vec<&'static str> = job.options.output_formats.iter().map(|f| f.as_str()).collect();
+    finish(&state, &job.job_id, &formats, result, control.reason(), started).await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
 }
 
@@ -92,6 +94,7 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
 async fn finish(
     state: &AppState,
     id: &str,
+    formats: &[&'static str],
     result: Result<Built, JobError>,
     stop: Option<Stop>,
     started: Instant,
@@ -115,7 +118,9 @@ async fn finish(
                 Ok(true) => {
                     let seconds = started.elapsed().as_secs_f64();
                     crate::metrics::job_transition("running", "completed");
-                    metrics::counter!("patients_generated_total").increment(built.summary.total_patients);
+                    for format in formats {
+                        crate::metrics::patients_generated(format, "job", built.summary.total_patients);
+                    }
                     metrics::histogram!("job_execution_seconds", "job_type" => "generation").record(seconds);
                     tracing::info!(job = %id, patients, seconds, "job completed");
                 }

@@ -20,6 +20,7 @@ impl Workers {
         for n in 0..state.config.workers {
             tasks.spawn(worker_loop(state.clone(), shutdown.clone(), n));
         }
+        crate::metrics::worker_pool_started(state.config.workers);
         Self { shutdown, tasks }
     }
 
@@ -27,6 +28,7 @@ impl Workers {
     /// puts this instance's running jobs back in the queue for another instance.
     pub async fn shutdown(mut self, state: &AppState) {
         self.shutdown.cancel();
+        crate::metrics::worker_pool_stopped(state.config.workers);
         let drained = tokio::time::timeout(Duration::from_secs(10), async {
             while self.tasks.join_next().await.is_some() {}
         })

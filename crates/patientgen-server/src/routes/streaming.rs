@@ -161,7 +161,9 @@ fn stream(state: &AppState, scenario: Scenario, object: bool, batch: i64) -> Res
             )
         };
         match result {
-            Ok(_) => metrics::counter!("patients_streamed_total").increment(total),
+            Ok(_) => {
+                crate::metrics::patients_generated(if object { "json" } else { "ndjson" }, "stream", total)
+            }
             Err(OutputError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 tracing::debug!("streaming client disconnected");
             }

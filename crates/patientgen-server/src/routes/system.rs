@@ -184,9 +184,14 @@ async fn refresh_gauges(state: &AppState) {
             metrics::gauge!("job_queue_size", "status" => status).set(n as f64);
         }
     }
+    if let Ok(oldest) = state.store.oldest_pending_job_at().await {
+        let age = oldest.map_or(0.0, |t| (state.clock.now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+        metrics::gauge!("job_queue_oldest_pending_age_seconds").set(age);
+    }
     if let Some(rss) = resident_memory_bytes() {
         metrics::gauge!("process_memory_usage_bytes", "type" => "rss").set(rss as f64);
     }
+    crate::metrics::collect_process();
 }
 
 /// Upstream's front-end configuration. It never returns a secret: `apiKey` is
