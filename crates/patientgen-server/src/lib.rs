@@ -160,6 +160,7 @@ pub async fn serve_on(
         spawn_usage_flusher(state.clone()),
         spawn_redis_watcher(state.clone()),
         jobs::spawn_job_events(state.clone()),
+        spawn_metrics_upkeep(state.clone()),
     ];
     let app = routes::router(state.clone());
     axum::serve(http_io::EnvelopeListener(listener), app).with_graceful_shutdown(shutdown).await?;
@@ -209,6 +210,19 @@ fn spawn_usage_flusher(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = state.usage.flush(&state.store).await {
                 tracing::warn!(error = %e, "usage counters not written yet; will retry");
             }
+        }
+    })
+}
+
+/// Folds recorded histogram samples into their buckets every 5 s. The
+/// Prometheus recorder keeps every sample until the next scrape or upkeep, so
+/// without it a service nobody scrapes grows by ~24 bytes per request (the
+/// soak's memory growth, docs/BENCHMARKS.md).
+fn spawn_metrics_upkeep(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            state.metrics.run_upkeep();
         }
     })
 }

@@ -535,3 +535,127 @@ fn alpha2_codes_and_a_facility_without_a_role_are_accepted() {
     assert_eq!(patients.len(), 30);
     assert!(patients.iter().all(|p| p["nationality"] == "USA" || p["nationality"] == "GBR"));
 }
+
+/// The CLI takes any count: its memory does not grow with it (the per-job
+/// ceiling is the service's). 3,000,000 patients of the cheapest format are
+/// started and read until the reader has seen enough; the whole run is in
+/// docs/BENCHMARKS.md (too slow for a debug build in CI).
+#[test]
+fn any_count_is_taken() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("patientgen"))
+        .args(["generate", "-q", "-n", "3000000", "--seed", "1", "-f", "csv", "-o", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let header = lines.next().expect("a header").expect("text");
+    assert!(header.starts_with("patient_id,"), "{header}");
+    for expected in 0..20_000u32 {
+        let row = lines.next().expect("a row").expect("text");
+        assert!(row.starts_with(&format!("{expected},")), "row {expected}: {row}");
+    }
+    // The reader goes away: the run ends quietly (exit 0, as `| head` would).
+    drop(lines);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("must be between"), "{stderr}");
+}
+
+/// Entries of a directory whose names contain `part`.
+fn entries_with(dir: &Path, part: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(part))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Starts a long run (1,000,000 FHIR patients) into `dir` and waits until its
+/// temporary file exists; returns the child and that file's name.
+fn start_long_run(dir: &Path) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("patientgen"))
+        .args(["generate", "-q", "-n", "1000000", "--seed", "1", "-f", "fhir", "-o"])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let wanted = format!(".patients.fhir.ndjson.partial-{}", child.id());
+    // Waits for a state, not for a time: the file appears or the run ends.
+    loop {
+        if dir.is_dir() && entries_with(dir, ".partial-").contains(&wanted) {
+            return (child, wanted);
+        }
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            panic!("the run ended before writing: {status}");
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM during `generate` removes the temporary file,
+/// says so, and exits with 130. The signal goes to the real binary.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_removes_its_partial_file() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let dir = TempDir::new().expect("tempdir");
+        let out_dir = dir.path().join("out");
+        let (child, partial) = start_long_run(&out_dir);
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains("interrupted: removed") && stderr.contains(&partial),
+            "SIG{signal}: {stderr}"
+        );
+        let left: Vec<String> = entries_with(&out_dir, "");
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+    }
+}
+
+/// A run killed outright (SIGKILL; TerminateProcess on Windows) cannot clean
+/// up: the next run into the same directory removes what it left and says so,
+/// but leaves alone the temporary file of a run still writing there.
+#[test]
+fn a_killed_runs_partial_file_is_removed_by_the_next_run() {
+    let dir = TempDir::new().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let (mut running, partial) = start_long_run(&out_dir);
+    // Another run beside a live one: the live one's file is kept, nothing said.
+    let out = patientgen()
+        .args(["generate", "-q", "-n", "5", "-f", "csv", "-o"])
+        .arg(&out_dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("partial"));
+    assert_eq!(entries_with(&out_dir, ".partial-"), vec![partial.clone()]);
+    running.kill().expect("kill");
+    running.wait().expect("wait");
+    assert_eq!(entries_with(&out_dir, ".partial-"), vec![partial.clone()], "SIGKILL leaves the file");
+    let out = patientgen()
+        .args(["generate", "-q", "-n", "5", "-f", "ndjson", "-o"])
+        .arg(&out_dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("removed {}", out_dir.join(&partial).display())), "{stderr}");
+    assert!(stderr.contains("left by an interrupted run"), "{stderr}");
+    assert!(entries_with(&out_dir, ".partial-").is_empty());
+    assert_eq!(entries_with(&out_dir, "patients"), vec!["patients.csv", "patients.ndjson"]);
+}

@@ -13,7 +13,8 @@ use crate::data::NationId;
 use crate::model::{Environment, Intensity, Role, SpecialEvent, Tempo, WarfareType};
 use crate::time::CivilDate;
 
-/// Default and hard ceiling of `total_patients` per scenario.
+/// Default ceiling of `total_patients` per job in the service (configurable
+/// there; the CLI has none).
 pub const MAX_PATIENTS: u32 = 1_000_000;
 /// Ceiling of `days_of_fighting`.
 pub const MAX_DAYS: u32 = 365;

@@ -35,7 +35,8 @@ impl std::error::Error for ValidationErrors {}
 /// Limits and defaults the caller decides.
 #[derive(Debug, Clone, Copy)]
 pub struct ValidationOptions {
-    /// Ceiling on `total_patients` (at most [`MAX_PATIENTS`]).
+    /// Ceiling on `total_patients` (the service's per-job ceiling; the CLI
+    /// takes any count).
     pub max_patients: u32,
     /// Seed used when the configuration has none.
     pub fallback_seed: u64,
@@ -145,7 +146,7 @@ impl ScenarioConfig {
         options: ValidationOptions,
     ) -> Result<Scenario, ValidationErrors> {
         let mut c = Checker { errors: Vec::new() };
-        let max = u64::from(options.max_patients.min(MAX_PATIENTS));
+        let max = u64::from(options.max_patients);
 
         let total_patients = match (&self.total_patients, &self.count) {
             (Some(n), _) => c.whole_number("total_patients", n, 1, max),

@@ -2,9 +2,9 @@
 
 use crate::cli::{EnvelopeArg, FormatChoice, GenerateArgs};
 use crate::error::{CliError, CliResult};
-use crate::files::{PendingFile, refuse_overwrite};
+use crate::files::{self, PendingFile, ScratchDir, refuse_overwrite};
 use crate::{password, scenario_input};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use patientgen_core::data::catalog;
 use patientgen_core::scenario::ValidationOptions;
 use patientgen_core::time::UtcSeconds;
@@ -30,9 +30,11 @@ pub fn run(args: GenerateArgs) -> CliResult {
         (None, preset) => scenario_input::from_preset(preset.as_deref().unwrap_or("default"))?,
     };
     let fallback_seed: u64 = rand::random();
+    // The CLI's memory does not grow with the count: any count is taken (the
+    // per-job ceiling is the service's, `serve --max-patients-per-job`).
     let (config, scenario) = config
         .with_overrides(args.patients.map(i64::from), args.seed)
-        .into_validated(catalog(), ValidationOptions { fallback_seed, ..ValidationOptions::default() })
+        .into_validated(catalog(), ValidationOptions { fallback_seed, max_patients: u32::MAX })
         .map_err(|e| CliError::input(format!("invalid scenario: {e}")))?;
 
     let zip = args.formats.contains(&FormatChoice::Zip);
@@ -54,6 +56,12 @@ pub fn run(args: GenerateArgs) -> CliResult {
     });
     let layers = Layers { gzip: args.gzip, encryption };
     let destination = destination(&args.output, zip, formats.len())?;
+    files::install_interrupt_handler();
+    for dir in work_dirs(&destination) {
+        for note in files::clean_stale(&dir) {
+            eprintln!("{note}");
+        }
+    }
 
     let meta = Metadata::new(&scenario, generated_at);
     let encode_options = EncodeOptions {
@@ -158,7 +166,8 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
         }
         return Ok(Destination::Stdout);
     }
-    let is_dir = output.is_dir() || output.as_os_str().to_string_lossy().ends_with(std::path::MAIN_SEPARATOR);
+    // `out/` names a directory on every platform (`out\\` too on Windows).
+    let is_dir = output.is_dir() || output.as_os_str().to_string_lossy().ends_with(std::path::is_separator);
     if is_dir || (output.extension().is_none() && !output.exists()) {
         std::fs::create_dir_all(output)
             .map_err(|e| CliError::input(format!("cannot create directory {}: {e}", output.display())))?;
@@ -178,16 +187,37 @@ fn destination(output: &Path, zip: bool, formats: usize) -> CliResult<Destinatio
     Ok(Destination::File(output.to_path_buf()))
 }
 
+/// The directories this run writes into (where a killed run's leftovers would be).
+fn work_dirs(destination: &Destination) -> Vec<PathBuf> {
+    let dir = match destination {
+        Destination::Stdout => return Vec::new(),
+        Destination::Directory(d) => d.clone(),
+        Destination::File(f) => match f.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(p) => p.to_path_buf(),
+            None => PathBuf::from("."),
+        },
+    };
+    vec![dir]
+}
+
 fn progress_bar(scenario: &Scenario, quiet: bool) -> ProgressBar {
     let bar = ProgressBar::new(u64::from(scenario.total_patients));
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     } else if let Ok(style) =
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} patients  {per_sec}  eta {eta}")
+        ProgressStyle::with_template("{spinner} {bar:40} {human_pos}/{human_len} patients  {rate}  eta {eta}")
     {
-        bar.set_style(style);
+        bar.set_style(style.with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&rate(state.per_sec()));
+        }));
     }
     bar
+}
+
+/// A generation rate in whole patients per second, digits grouped: `51,510/s`.
+fn rate(per_sec: f64) -> String {
+    // `as` saturates: NaN and negatives give 0, infinity u64::MAX.
+    format!("{}/s", HumanCount(per_sec.round() as u64))
 }
 
 struct Written {
@@ -277,11 +307,8 @@ impl Run<'_> {
             Some(dir) => dir.to_path_buf(),
             None => std::env::temp_dir(),
         };
-        let staging = work_dir.join(format!(".patientgen-staging-{}", std::process::id()));
-        std::fs::create_dir_all(&staging)?;
-        let result = self.zip_in(formats, config, path, layers, &staging);
-        let _ = std::fs::remove_dir_all(&staging);
-        result
+        let staging = ScratchDir::create(work_dir.join(files::staging_name()))?;
+        self.zip_in(formats, config, path, layers, staging.path())
     }
 
     fn zip_in(
@@ -320,5 +347,18 @@ impl Run<'_> {
             files.push((p.to_path_buf(), bytes));
         }
         Ok(Written { files, summary: package.summary })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_whole_patients_per_second() {
+        assert_eq!(rate(51_510.481), "51,510/s");
+        assert_eq!(rate(0.4), "0/s");
+        assert_eq!(rate(999.5), "1,000/s");
+        assert_eq!(rate(f64::NAN), "0/s");
     }
 }
