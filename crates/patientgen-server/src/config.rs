@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub redis_url: Option<SecretString>,
     /// Prefix of this service's Redis keys.
     pub redis_prefix: String,
+    /// A Redis call slower than this counts as Redis being down: the instance
+    /// counts in process until Redis answers again.
+    pub redis_call_timeout: Duration,
     /// How often the key revision is polled: key changes reach this instance
     /// within this time.
     pub key_refresh_interval: Duration,

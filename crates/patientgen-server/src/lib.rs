@@ -60,8 +60,13 @@ pub async fn build_state_with_clock(
 ) -> Result<AppState, ServeError> {
     config.validate().map_err(|e| ServeError::Config(e.to_string()))?;
     let redis_url = config.redis_url.as_ref().map(|u| u.expose_secret().to_string());
-    let limiter = limits::Limiter::new(redis_url.as_deref(), &config.redis_prefix, config.limiter_max_keys)
-        .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
+    let limiter = limits::Limiter::new(
+        redis_url.as_deref(),
+        &config.redis_prefix,
+        config.redis_call_timeout,
+        config.limiter_max_keys,
+    )
+    .map_err(|e| ServeError::Config(format!("REDIS_URL: {e}")))?;
     let database_url = config.database_url.as_ref().map(|u| u.expose_secret());
     let store = Store::connect(database_url, &config.data_dir, &config.pool).await?;
     store.migrate().await?;

@@ -228,6 +228,7 @@ impl Settings {
             encryption_iterations: patientgen_crypto::DEFAULT_ITERATIONS,
             redis_url: nonempty(&self.redis_url),
             redis_prefix: self.redis_prefix.clone(),
+            redis_call_timeout: crate::limits::DEFAULT_REDIS_CALL_TIMEOUT,
             key_refresh_interval: Duration::from_millis(self.key_refresh_ms),
             usage_flush_interval: Duration::from_millis(self.usage_flush_ms),
             limiter_max_keys: 100_000,

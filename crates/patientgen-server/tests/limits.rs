@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Counting tests wait for Redis as long as it takes: on a loaded machine a
+/// call can pass the 500 ms default, and the fallback to per-instance counts
+/// (tested in `resilience.rs`) is not what these tests are about.
+const PATIENT_REDIS: Duration = Duration::from_secs(10);
+
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("time")
 }
@@ -34,6 +39,7 @@ async fn server(db: Db, backend: Backend, clock: &Arc<ManualClock>) -> TestServe
         if backend == Backend::Redis {
             c.redis_url = Some(redis_url().into());
             c.redis_prefix = redis_prefix();
+            c.redis_call_timeout = PATIENT_REDIS;
         }
     })
     .await
@@ -288,6 +294,7 @@ async fn exact_counts_across_two_instances_sharing_redis() {
         c.workers = 0;
         c.redis_url = Some(redis_url().into());
         c.redis_prefix = prefix.clone();
+        c.redis_call_timeout = PATIENT_REDIS;
     })
     .await;
     let database = a.state.config.database_url.clone();
@@ -296,6 +303,7 @@ async fn exact_counts_across_two_instances_sharing_redis() {
         c.database_url = database;
         c.redis_url = Some(redis_url().into());
         c.redis_prefix = prefix.clone();
+        c.redis_call_timeout = PATIENT_REDIS;
     })
     .await;
     let key = a.key("read", limits(1000, 1000, Some(40))).await;

@@ -209,6 +209,7 @@ async fn limits_are_exact_under_concurrent_job_creation_on_two_instances() {
     let a = common::start(Db::Postgres, |c| {
         c.workers = 1;
         c.redis_url = Some(redis_url().into());
+        c.redis_call_timeout = std::time::Duration::from_secs(10);
         c.redis_prefix = prefix.clone();
     })
     .await;
@@ -217,6 +218,7 @@ async fn limits_are_exact_under_concurrent_job_creation_on_two_instances() {
         c.workers = 1;
         c.database_url = database;
         c.redis_url = Some(redis_url().into());
+        c.redis_call_timeout = std::time::Duration::from_secs(10);
         c.redis_prefix = prefix.clone();
     })
     .await;

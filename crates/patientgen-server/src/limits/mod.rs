@@ -21,6 +21,7 @@ pub mod window;
 
 use chrono::{DateTime, Utc};
 use patientgen_storage::ApiKeyRecord;
+pub use redis::DEFAULT_CALL_TIMEOUT as DEFAULT_REDIS_CALL_TIMEOUT;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 pub use window::Window;
@@ -207,8 +208,14 @@ pub struct Limiter {
 impl Limiter {
     /// An in-process limiter, or a Redis one when `redis_url` is given (the
     /// connection is made lazily; an unreachable Redis means degraded mode).
-    pub fn new(redis_url: Option<&str>, prefix: &str, max_keys: usize) -> Result<Self, ::redis::RedisError> {
-        let redis = redis_url.map(|url| redis::RedisLimiter::new(url, prefix)).transpose()?;
+    pub fn new(
+        redis_url: Option<&str>,
+        prefix: &str,
+        redis_call_timeout: Duration,
+        max_keys: usize,
+    ) -> Result<Self, ::redis::RedisError> {
+        let redis =
+            redis_url.map(|url| redis::RedisLimiter::new(url, prefix, redis_call_timeout)).transpose()?;
         metrics::gauge!("rate_limiter_degraded").set(0.0);
         Ok(Self { memory: memory::MemoryLimiter::new(max_keys), redis, degraded: AtomicBool::new(false) })
     }

@@ -14,8 +14,9 @@ use std::time::Duration;
 /// an expired count inside the window.
 const TTL_SLACK: i64 = 5;
 
-/// Longest a Redis call may take before the instance falls back.
-const CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// Longest a Redis call may take before the instance falls back, unless the
+/// configuration says otherwise ([`crate::ServerConfig::redis_call_timeout`]).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Counts a request: KEYS its minute, hour and day counters; ARGV three
 /// limits (-1: none), three lifetimes, and what today's window starts from
@@ -97,6 +98,7 @@ pub enum LimiterError {
 pub struct RedisLimiter {
     connection: ConnectionManager,
     prefix: String,
+    call_timeout: Duration,
     check: redis::Script,
     charge: redis::Script,
 }
@@ -107,18 +109,20 @@ fn as_arg(limit: Option<u64>) -> i64 {
 
 impl RedisLimiter {
     /// A limiter on `url` (connected lazily, reconnecting by itself); counter
-    /// names start with `prefix`.
-    pub fn new(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+    /// names start with `prefix`; a call slower than `call_timeout` counts as
+    /// Redis being down.
+    pub fn new(url: &str, prefix: &str, call_timeout: Duration) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_connection_timeout(Some(call_timeout))
+            .set_response_timeout(Some(call_timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(200));
         let connection = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
             connection,
             prefix: prefix.to_string(),
+            call_timeout,
             check: redis::Script::new(CHECK_SCRIPT),
             charge: redis::Script::new(CHARGE_SCRIPT),
         })
@@ -128,10 +132,10 @@ impl RedisLimiter {
         format!("{}:rl:{{{key_id}}}:{what}:{index}", self.prefix)
     }
 
-    async fn bounded<T>(fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T, LimiterError> {
-        match tokio::time::timeout(CALL_TIMEOUT, fut).await {
+    async fn bounded<T>(&self, fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T, LimiterError> {
+        match tokio::time::timeout(self.call_timeout, fut).await {
             Ok(result) => Ok(result?),
-            Err(_) => Err(LimiterError::Timeout(CALL_TIMEOUT)),
+            Err(_) => Err(LimiterError::Timeout(self.call_timeout)),
         }
     }
 
@@ -157,7 +161,7 @@ impl RedisLimiter {
         invocation.arg(as_arg(day_seed));
         let mut connection = self.connection.clone();
         let (allowed, minute, hour, day): (i64, u64, u64, u64) =
-            Self::bounded(invocation.invoke_async(&mut connection)).await?;
+            self.bounded(invocation.invoke_async(&mut connection)).await?;
         Ok((allowed >= 0).then(|| Decision::new(allowed == 1, policy, [minute, hour, day], now)))
     }
 
@@ -181,7 +185,7 @@ impl RedisLimiter {
             .arg(day.resets_in(now) + TTL_SLACK)
             .arg(as_arg(seed));
         let mut connection = self.connection.clone();
-        let (allowed, used): (i64, i64) = Self::bounded(invocation.invoke_async(&mut connection)).await?;
+        let (allowed, used): (i64, i64) = self.bounded(invocation.invoke_async(&mut connection)).await?;
         Ok((allowed >= 0).then(|| Charge {
             allowed: allowed == 1,
             used: u64::try_from(used).unwrap_or(0),
@@ -193,7 +197,7 @@ impl RedisLimiter {
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), LimiterError> {
         let mut connection = self.connection.clone();
-        let _: String = Self::bounded(redis::cmd("PING").query_async(&mut connection)).await?;
+        let _: String = self.bounded(redis::cmd("PING").query_async(&mut connection)).await?;
         Ok(())
     }
 }
