@@ -133,6 +133,7 @@ async fn daily_quotas_survive_a_redis_restart() {
     expect_429(&a, &requests, "requests_per_day", 14 * 3600, "Daily request limit exceeded (10)").await;
     a.stop().await;
     b.stop().await;
+    forget_redis_counters(&prefix).await;
 }
 
 fn inline(patients: u32, seed: u64) -> Value {
