@@ -22,7 +22,7 @@ pub mod window;
 use chrono::{DateTime, Utc};
 use patientgen_storage::ApiKeyRecord;
 pub use redis::DEFAULT_CALL_TIMEOUT as DEFAULT_REDIS_CALL_TIMEOUT;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 pub use window::Window;
 
@@ -203,6 +203,13 @@ pub struct Limiter {
     memory: memory::MemoryLimiter,
     redis: Option<redis::RedisLimiter>,
     degraded: AtomicBool,
+    /// Milliseconds after `started` of the last Redis call that succeeded.
+    last_success: AtomicU64,
+    started: std::time::Instant,
+    /// Seeds being read, per key: a burst of first requests reads the
+    /// database once, not once per request.
+    seeding:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::OnceCell<Recorded>>>>,
 }
 
 impl Limiter {
@@ -217,7 +224,14 @@ impl Limiter {
         let redis =
             redis_url.map(|url| redis::RedisLimiter::new(url, prefix, redis_call_timeout)).transpose()?;
         metrics::gauge!("rate_limiter_degraded").set(0.0);
-        Ok(Self { memory: memory::MemoryLimiter::new(max_keys), redis, degraded: AtomicBool::new(false) })
+        Ok(Self {
+            memory: memory::MemoryLimiter::new(max_keys),
+            redis,
+            degraded: AtomicBool::new(false),
+            last_success: AtomicU64::new(0),
+            started: std::time::Instant::now(),
+            seeding: Default::default(),
+        })
     }
 
     /// Backend and degradation.
@@ -226,6 +240,39 @@ impl Limiter {
             backend: if self.redis.is_some() { "redis" } else { "memory" },
             degraded: self.degraded.load(Ordering::Relaxed),
         }
+    }
+
+    fn redis_answered(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_success.store(ms, Ordering::Relaxed);
+    }
+
+    /// Whether a Redis call succeeded within `within`.
+    fn answered_within(&self, within: Duration) -> bool {
+        let last = Duration::from_millis(self.last_success.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last) < within
+    }
+
+    /// What a new window of `key_id` starts from, read once for all the
+    /// requests asking at the same moment.
+    async fn seed_of<F, Fut>(&self, key_id: &str, seed: &mut Seed<F>) -> Recorded
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Recorded>,
+    {
+        if let Some(value) = seed.value {
+            return value;
+        }
+        let lock = || self.seeding.lock().unwrap_or_else(|p| p.into_inner());
+        let cell = lock().entry(key_id.to_string()).or_default().clone();
+        let value = *cell.get_or_init(|| seed.get()).await;
+        seed.value = Some(value);
+        // Later missing windows (a Redis restart) read again.
+        let mut seeding = lock();
+        if seeding.get(key_id).is_some_and(|c| std::sync::Arc::ptr_eq(c, &cell)) {
+            seeding.remove(key_id);
+        }
+        value
     }
 
     fn redis_if_up(&self) -> Option<&redis::RedisLimiter> {
@@ -254,11 +301,17 @@ impl Limiter {
         let mut seed = Seed::new(recorded);
         if let Some(redis) = self.redis_if_up() {
             let result = match redis.check(&key.id, &policy, None, now).await {
-                Ok(None) => redis.check(&key.id, &policy, Some(seed.get().await.requests), now).await,
+                Ok(None) => {
+                    let requests = self.seed_of(&key.id, &mut seed).await.requests;
+                    redis.check(&key.id, &policy, Some(requests), now).await
+                }
                 other => other,
             };
             match result {
-                Ok(Some(decision)) => return decision,
+                Ok(Some(decision)) => {
+                    self.redis_answered();
+                    return decision;
+                }
                 Ok(None) => tracing::error!("the Redis limiter asked for a seed it was given"),
                 Err(e) => self.degrade(&e),
             }
@@ -266,7 +319,7 @@ impl Limiter {
         match self.memory.check(&key.id, &policy, None, now) {
             Some(decision) => decision,
             None => {
-                let requests = seed.get().await.requests;
+                let requests = self.seed_of(&key.id, &mut seed).await.requests;
                 self.memory
                     .check(&key.id, &policy, Some(requests), now)
                     .unwrap_or_else(|| Decision::new(false, &policy, [0; 3], now))
@@ -293,11 +346,17 @@ impl Limiter {
         let mut seed = Seed::new(recorded);
         if let Some(redis) = self.redis_if_up() {
             let result = match redis.charge(&key.id, &policy, n, None, now).await {
-                Ok(None) => redis.charge(&key.id, &policy, n, Some(seed.get().await.patients), now).await,
+                Ok(None) => {
+                    let patients = self.seed_of(&key.id, &mut seed).await.patients;
+                    redis.charge(&key.id, &policy, n, Some(patients), now).await
+                }
                 other => other,
             };
             match result {
-                Ok(Some(charge)) => return charge,
+                Ok(Some(charge)) => {
+                    self.redis_answered();
+                    return charge;
+                }
                 Ok(None) => tracing::error!("the Redis limiter asked for a seed it was given"),
                 Err(e) => self.degrade(&e),
             }
@@ -305,7 +364,7 @@ impl Limiter {
         match self.memory.charge(&key.id, &policy, n, None, now) {
             Some(charge) => charge,
             None => {
-                let seed = seed.get().await.patients;
+                let seed = self.seed_of(&key.id, &mut seed).await.patients;
                 self.memory.charge(&key.id, &policy, n, Some(seed), now).unwrap_or(Charge {
                     allowed: false,
                     used: seed,
@@ -330,21 +389,38 @@ impl Limiter {
         let _ = self.memory.charge(&key.id, &policy, n, None, now);
     }
 
-    /// Pings Redis every `every`, with or without traffic: an unanswered ping
-    /// switches this instance to its own counters (so `/health` says
-    /// `degraded` within `every` plus the call bound), an answer while degraded
-    /// switches back. Runs until the task is dropped.
+    /// Probes Redis every `every`, with or without traffic: two unanswered
+    /// pings in a row switch this instance to its own counters (so `/health`
+    /// says `degraded` within about `2 × every` plus the call bounds, with no
+    /// request at all); an answer while degraded switches back. A probe is
+    /// skipped while requests reach Redis (their success says enough), so a
+    /// busy instance whose ping waits behind its own work does not fall back
+    /// for nothing. Runs until the task is dropped.
     pub async fn watch_redis(&self, every: Duration) {
         let Some(redis) = &self.redis else { return };
+        let mut failures = 0u32;
         loop {
-            match redis.ping().await {
-                Err(e) if !self.degraded.load(Ordering::Relaxed) => self.degrade(&e),
-                Ok(()) if self.degraded.load(Ordering::Relaxed) => {
-                    self.degraded.store(false, Ordering::Relaxed);
-                    metrics::gauge!("rate_limiter_degraded").set(0.0);
-                    tracing::info!("Redis is reachable again: rate limits are shared again");
+            let degraded = self.degraded.load(Ordering::Relaxed);
+            if degraded || !self.answered_within(every) {
+                match redis.ping().await {
+                    Ok(()) => {
+                        failures = 0;
+                        self.redis_answered();
+                        if degraded {
+                            self.degraded.store(false, Ordering::Relaxed);
+                            metrics::gauge!("rate_limiter_degraded").set(0.0);
+                            tracing::info!("Redis is reachable again: rate limits are shared again");
+                        }
+                    }
+                    Err(e) if !degraded => {
+                        failures += 1;
+                        if failures >= 2 {
+                            failures = 0;
+                            self.degrade(&e);
+                        }
+                    }
+                    Err(_) => {}
                 }
-                _ => {}
             }
             tokio::time::sleep(every).await;
         }
