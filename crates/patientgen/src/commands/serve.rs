@@ -4,21 +4,45 @@ use super::db::runtime;
 use crate::cli::{LogFormat, ServeArgs};
 use crate::error::{CliError, CliResult};
 use patientgen_server::ServerConfig;
+use patientgen_server::telemetry::{OtlpGuard, OtlpLayer};
 use patientgen_storage::PoolSettings;
 use std::time::Duration;
+use tracing_subscriber::layer::{Layered, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat) -> CliResult<Option<OtlpGuard>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let mut guard = None;
     let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => with_trace_export(builder.json().finish(), &mut guard)?.try_init(),
+        LogFormat::Text => with_trace_export(builder.finish(), &mut guard)?.try_init(),
     };
+    Ok(guard)
+}
+
+/// Adds span export over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
+/// (nothing otherwise). The guard sends the last spans when dropped.
+fn with_trace_export<S>(
+    subscriber: S,
+    guard: &mut Option<OtlpGuard>,
+) -> CliResult<Layered<Option<OtlpLayer<S>>, S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let export =
+        patientgen_server::telemetry::otlp_from_env::<S>().map_err(|e| CliError::input(e.to_string()))?;
+    let layer = export.map(|(layer, g)| {
+        *guard = Some(g);
+        layer
+    });
+    Ok(subscriber.with(layer))
 }
 
 pub fn run(args: ServeArgs) -> CliResult {
-    init_logging(args.log_format);
+    // Declared first, dropped last: after the runtime, the last spans are sent.
+    let _trace_export = init_logging(args.log_format)?;
     let mut config = ServerConfig {
         bind: args.bind,
         database_url: args.database.database_url.clone(),
