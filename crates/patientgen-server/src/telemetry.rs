@@ -155,6 +155,41 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower::ServiceExt;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Counts ERROR events.
+    struct Errors(Arc<AtomicUsize>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Errors {
+        fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            if *event.metadata().level() == tracing::Level::ERROR {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A 500 is logged once (by the code that knows its cause), not again by
+    /// the trace layer.
+    #[tokio::test]
+    async fn a_500_is_logged_once() {
+        async fn fails() -> Result<&'static str, crate::error::ApiError> {
+            Err(crate::error::ApiError::internal_logged("deliberate failure", "the cause"))
+        }
+        let errors = Arc::new(AtomicUsize::new(0));
+        let subscriber = tracing_subscriber::registry().with(Errors(errors.clone()));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app: Router = Router::new().route("/fails", get(fails)).layer(http_trace_layer());
+        let request = axum::http::Request::builder().uri("/fails").body(Body::empty()).expect("request");
+        let response = app.oneshot(request).await.expect("response");
+        assert_eq!(response.status().as_u16(), 500);
+        assert_eq!(errors.load(Ordering::Relaxed), 1);
+    }
 
     #[test]
     fn export_only_when_an_endpoint_is_set() {
