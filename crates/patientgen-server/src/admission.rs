@@ -32,6 +32,7 @@ pub async fn admit_request(State(state): State<AppState>, mut request: Request, 
         }
     };
     crate::metrics::auth_outcome(200);
+    crate::telemetry::record_key_id(&key.record.id);
     let decision = state.limiter.check(&key.record, now, || recorded_today(&state, &key.record, now)).await;
     let refused_by = decision.blocking().map_or("unknown", |w| w.window.limit_type());
     crate::metrics::rate_limit_decision(

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use patientgen_storage::keys::{checksum_valid, key_digest, looks_generated};
 use patientgen_storage::{ApiKeyRecord, Scope};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// The caller of a request: its authenticated key, as cached.
 #[derive(Debug, Clone)]
@@ -70,7 +71,9 @@ pub async fn authenticate(
         Some(cached) => cached,
         None => {
             let generation = state.keys.generation();
-            let found = state.store.find_key_by_hash(&hex::encode(digest)).await.map_err(|e| {
+            let hash = hex::encode(digest);
+            let lookup = state.store.find_key_by_hash(&hash);
+            let found = lookup.instrument(tracing::info_span!("keys.lookup")).await.map_err(|e| {
                 tracing::error!(error = %e, "API key lookup failed");
                 ApiError::new(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -104,7 +107,9 @@ impl FromRequestParts<AppState> for Caller {
         let value = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
         let key = authenticate(state, value, state.clock.now()).await;
         crate::metrics::auth_outcome(key.as_ref().map_or_else(|e| e.status.as_u16(), |_| 200));
-        Ok(Caller { key: key? })
+        let key = key?;
+        crate::telemetry::record_key_id(&key.record.id);
+        Ok(Caller { key })
     }
 }
 

@@ -82,6 +82,7 @@ impl KeyCache {
         if before == revision {
             return false;
         }
+        let _span = tracing::info_span!("keys.refresh", from = before, to = revision).entered();
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate_all();
         true

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod scenario_source;
 pub mod settings;
 pub mod state;
+pub mod telemetry;
 pub mod usage;
 
 pub use config::{InvalidSetting, ServerConfig};
@@ -33,6 +34,7 @@ use clock::Clock;
 use patientgen_storage::{KeyLimits, KeySettings, Scope, Scopes, StorageError, Store};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Errors starting the service.
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +192,9 @@ fn spawn_key_watcher(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut failing = false;
         loop {
             tokio::time::sleep(state.config.key_refresh_interval).await;
-            match state.store.key_revision().await {
+            // Every poll is a (debug) span; a change clears the cache in a `keys.refresh` span.
+            let poll = tracing::debug_span!("keys.poll");
+            match state.store.key_revision().instrument(poll).await {
                 Ok(revision) => {
                     failing = false;
                     if state.keys.observe_revision(revision) {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Why generation stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +58,20 @@ impl Control {
 
 /// Runs a claimed job to its end. When `shutdown` fires, generation stops
 /// within a batch and the job is left for [`Workers::shutdown`](super::Workers)
-/// to put back in the queue.
+/// to put back in the queue. Runs in a `job` span (job id, attempt, patients),
+/// its phases in `job.run`, `job.store` and `job.finish`.
 pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToken) {
+    let span = tracing::info_span!(
+        "job",
+        job_id = %job.job_id,
+        attempt = job.attempts,
+        patients = job.total_patients,
+        otel.name = "job",
+    );
+    run(state, job, shutdown).instrument(span).await;
+}
+
+async fn run(state: AppState, job: JobRecord, shutdown: CancellationToken) {
     let started = Instant::now();
     let _busy = crate::metrics::WorkerBusy::start();
     crate::metrics::job_transition("pending", "running");
@@ -72,20 +85,22 @@ pub async fn run_job(state: AppState, job: JobRecord, shutdown: CancellationToke
         })
     };
     let scratch = state.artifacts.scratch_dir(&job.job_id);
-    let result = build(&state, &job, &control, &scratch).await;
+    let result = build(&state, &job, &control, &scratch).instrument(tracing::info_span!("job.run")).await;
     // Files are stored while the heartbeat still renews the lease: an upload
     // into PostgreSQL can take longer than the lease.
     let result = match (result, control.reason()) {
         (Ok(built), None) => {
             control.storing.store(true, Ordering::Relaxed);
-            store_files(&state, &built).await.map(|()| built)
+            store_files(&state, &built).instrument(tracing::info_span!("job.store")).await.map(|()| built)
         }
         (other, _) => other,
     };
     heartbeat.abort();
     watcher.abort();
     let formats: Vec<&'static str> = job.options.output_formats.iter().map(|f| f.as_str()).collect();
-    finish(&state, &job.job_id, &formats, result, control.reason(), started).await;
+    finish(&state, &job.job_id, &formats, result, control.reason(), started)
+        .instrument(tracing::info_span!("job.finish", status = tracing::field::Empty))
+        .await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
 }
 
@@ -101,6 +116,7 @@ async fn finish(
 ) {
     let worker = &state.config.instance_id;
     let now = state.clock.now();
+    let span = tracing::Span::current();
     let (status, error) = match (result, stop) {
         (_, Some(Stop::Shutdown)) => return tracing::info!(job = %id, "stopped for shutdown"),
         (_, Some(Stop::LeaseLost)) => {
@@ -116,6 +132,7 @@ async fn finish(
             let patients = i64::try_from(built.summary.total_patients).unwrap_or(i64::MAX);
             match state.store.complete_job(id, worker, &built.summary, patients, now).await {
                 Ok(true) => {
+                    span.record("status", "completed");
                     let seconds = started.elapsed().as_secs_f64();
                     crate::metrics::job_transition("running", "completed");
                     for format in formats {
@@ -132,6 +149,7 @@ async fn finish(
     };
     match state.store.finish_job(id, worker, status, &error, now).await {
         Ok(true) => {
+            span.record("status", status.as_str());
             crate::metrics::job_transition("running", status.as_str());
             tracing::info!(job = %id, status = status.as_str(), error = %error, "job ended");
         }

@@ -5,6 +5,7 @@ use crate::state::AppState;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Running workers.
 pub struct Workers {
@@ -56,7 +57,8 @@ async fn worker_loop(state: AppState, shutdown: CancellationToken, n: usize) {
         let now = state.clock.now();
         let lease = chrono::Duration::from_std(state.config.job_lease)
             .unwrap_or_else(|_| chrono::Duration::seconds(30));
-        match state.store.claim_job(&state.config.instance_id, now + lease, now).await {
+        let claim = state.store.claim_job(&state.config.instance_id, now + lease, now);
+        match claim.instrument(tracing::debug_span!("job.claim", worker = n)).await {
             Ok(Some(claimed)) => {
                 tracing::info!(job = %claimed.job.job_id, attempt = claimed.job.attempts, "claimed job");
                 run_job(state.clone(), claimed.job, shutdown.clone()).await;
