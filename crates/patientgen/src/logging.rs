@@ -24,7 +24,8 @@ pub fn colours() -> bool {
 /// stopped: dropping it sends the last spans.
 pub fn init(format: LogFormat) -> Result<Option<OtlpGuard>, TelemetryError> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let (export, guard) = match patientgen_server::telemetry::otlp_from_env::<tracing_subscriber::Registry>()? {
+    let (export, guard) = match patientgen_server::telemetry::otlp_from_env::<tracing_subscriber::Registry>()?
+    {
         Some((layer, guard)) => (Some(layer), Some(guard)),
         None => (None, None),
     };

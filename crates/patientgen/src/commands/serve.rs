@@ -9,7 +9,8 @@ use patientgen_server::settings;
 pub fn run(args: ServeArgs) -> CliResult {
     let loaded = settings::load(&args.settings.input()).map_err(|e| CliError::input(e.to_string()))?;
     // Declared first, dropped last: after the runtime, the last spans are sent.
-    let _trace_export = logging::init(loaded.settings.log_format).map_err(|e| CliError::input(e.to_string()))?;
+    let _trace_export =
+        logging::init(loaded.settings.log_format).map_err(|e| CliError::input(e.to_string()))?;
     let config = loaded.validate().map_err(|e| CliError::input(e.to_string()))?;
     tracing::info!(
         profile = %loaded.profile,
