@@ -165,6 +165,20 @@ impl ServerConfig {
                     "set in production (also in patientgen.toml as admin_key): production creates and prints no first-run key",
                 );
             }
+            for (setting, key) in [("admin_key", &self.admin_key), ("legacy_api_key", &self.legacy_api_key)] {
+                let Some(key) = key.as_ref().map(|k| k.expose_secret()).filter(|k| !k.is_empty()) else {
+                    continue;
+                };
+                if key == DEMO_KEY {
+                    return invalid(setting, "another key than upstream's published demo key in production");
+                }
+                if key.chars().count() < MIN_PRODUCTION_ADMIN_KEY_CHARS {
+                    return invalid(
+                        setting,
+                        "at least 16 characters long in production (e.g. `openssl rand -hex 24`)",
+                    );
+                }
+            }
             if self.demo_key {
                 return invalid(
                     "demo_key",
@@ -191,6 +205,10 @@ pub fn default_instance_id() -> String {
 
 /// Upstream's public demo key.
 pub const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";
+
+/// The shortest admin key the production profile accepts (a guessable key
+/// would open every key's data).
+pub const MIN_PRODUCTION_ADMIN_KEY_CHARS: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -1205,7 +1205,13 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("env PATIENTGEN_PROFILE"), "{e}");
-        let key = [("PATIENTGEN_ADMIN_KEY", "k")];
+        let e = prod(&[("PATIENTGEN_ADMIN_KEY", "short-key")], &[]).expect_err("short admin key");
+        assert!(e.contains("`admin_key`") && e.contains("at least 16 characters"), "{e}");
+        let e = prod(&[("PATIENTGEN_ADMIN_KEY", crate::config::DEMO_KEY)], &[]).expect_err("demo as admin");
+        assert!(e.contains("`admin_key`") && e.contains("demo key"), "{e}");
+        let e = prod(&[("API_KEY", crate::config::DEMO_KEY)], &[]).expect_err("demo as legacy key");
+        assert!(e.contains("`legacy_api_key`") && e.contains("demo key"), "{e}");
+        let key = [("PATIENTGEN_ADMIN_KEY", "a-long-enough-admin-key")];
         assert!(prod(&key, &[]).is_ok());
         let e = prod(&key, &[("demo_key", "true")]).expect_err("demo key");
         assert!(e.contains("`demo_key`") && e.contains("flag --demo-key"), "{e}");
