@@ -7,8 +7,8 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::{Db, TestServer, inline, redis_prefix, redis_url, start_with_clock};
+use chrono::Utc;
+use common::{Db, TestServer, at, header, inline, limits, redis_prefix, redis_url, start_with_clock};
 use patientgen_server::clock::{Clock, ManualClock};
 use patientgen_storage::{KeyLimits, PoolSettings, Store};
 use secrecy::ExposeSecret;
@@ -20,10 +20,6 @@ use std::time::Duration;
 /// call can pass the 500 ms default, and the fallback to per-instance counts
 /// (tested in `resilience.rs`) is not what these tests are about.
 const PATIENT_REDIS: Duration = Duration::from_secs(10);
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("time")
-}
 
 /// Where the counts live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +39,6 @@ async fn server(db: Db, backend: Backend, clock: &Arc<ManualClock>) -> TestServe
         }
     })
     .await
-}
-
-fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
-    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
-}
-
-fn limits(minute: i32, hour: i32, day: Option<i32>) -> KeyLimits {
-    KeyLimits {
-        max_requests_per_minute: minute,
-        max_requests_per_hour: hour,
-        max_requests_per_day: day,
-        ..KeyLimits::default()
-    }
 }
 
 #[tokio::test]

@@ -5,30 +5,12 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::{Db, TestServer, redis_prefix, redis_url, start_with_clock};
+use common::{Db, TestServer, at, header, limits, redis_prefix, redis_url, start_with_clock};
 use patientgen_server::clock::{Clock, ManualClock};
 use patientgen_storage::KeyLimits;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("time")
-}
-
-fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
-    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
-}
-
-fn limits(minute: i32, hour: i32, day: Option<i32>) -> KeyLimits {
-    KeyLimits {
-        max_requests_per_minute: minute,
-        max_requests_per_hour: hour,
-        max_requests_per_day: day,
-        ..KeyLimits::default()
-    }
-}
 
 async fn ok(s: &TestServer, key: &str, times: usize) {
     for _ in 0..times {

@@ -211,3 +211,23 @@ impl TestServer {
 pub fn inline(patients: u32, seed: u64) -> Value {
     serde_json::json!({ "configuration": { "name": "Test scenario", "total_patients": patients, "seed": seed } })
 }
+
+/// An instant from its RFC 3339 text.
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("time")
+}
+
+/// A response header that must be there, as text.
+pub fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
+    r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_else(|| panic!("no {name} header"))
+}
+
+/// Request limits per minute, hour and (optionally) day; the rest default.
+pub fn limits(minute: i32, hour: i32, day: Option<i32>) -> KeyLimits {
+    KeyLimits {
+        max_requests_per_minute: minute,
+        max_requests_per_hour: hour,
+        max_requests_per_day: day,
+        ..KeyLimits::default()
+    }
+}
