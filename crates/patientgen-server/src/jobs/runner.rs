@@ -86,6 +86,7 @@ async fn run(state: AppState, job: JobRecord, shutdown: CancellationToken) {
     };
     let scratch = state.artifacts.scratch_dir(&job.job_id);
     let result = build(&state, &job, &control, &scratch).instrument(tracing::info_span!("job.run")).await;
+    let built_after = started.elapsed();
     // Files are stored while the heartbeat still renews the lease: an upload
     // into PostgreSQL can take longer than the lease.
     let result = match (result, control.reason()) {
@@ -95,13 +96,22 @@ async fn run(state: AppState, job: JobRecord, shutdown: CancellationToken) {
         }
         (other, _) => other,
     };
+    let phases = Phases { build: built_after, store: started.elapsed().saturating_sub(built_after) };
     heartbeat.abort();
     watcher.abort();
     let formats: Vec<&'static str> = job.options.output_formats.iter().map(|f| f.as_str()).collect();
-    finish(&state, &job.job_id, &formats, result, control.reason(), started)
+    finish(&state, &job.job_id, &formats, result, control.reason(), started, phases)
         .instrument(tracing::info_span!("job.finish", status = tracing::field::Empty))
         .await;
     let _ = tokio::fs::remove_dir_all(&scratch).await;
+}
+
+/// How long a job's phases took, for the log line of a completed job.
+struct Phases {
+    /// Generating and packaging the files (scratch directory).
+    build: Duration,
+    /// Storing them where every instance can read them.
+    store: Duration,
 }
 
 /// Records how a job ended: completed with its summary, failed, cancelled,
@@ -113,6 +123,7 @@ async fn finish(
     result: Result<Built, JobError>,
     stop: Option<Stop>,
     started: Instant,
+    phases: Phases,
 ) {
     let worker = &state.config.instance_id;
     let now = state.clock.now();
@@ -139,7 +150,16 @@ async fn finish(
                         crate::metrics::patients_generated(format, "job", built.summary.total_patients);
                     }
                     metrics::histogram!("job_execution_seconds", "job_type" => "generation").record(seconds);
-                    tracing::info!(job = %id, patients, seconds, "job completed");
+                    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                    tracing::info!(
+                        job = %id,
+                        patients,
+                        seconds,
+                        build_ms = ms(phases.build),
+                        store_ms = ms(phases.store),
+                        complete_ms = ms(started.elapsed().saturating_sub(phases.build + phases.store)),
+                        "job completed"
+                    );
                 }
                 Ok(false) => {}
                 Err(e) => tracing::error!(job = %id, error = %e, "could not complete job"),
@@ -158,11 +178,11 @@ async fn finish(
     }
 }
 
-/// Stores a built job's files.
+/// Stores a built job's files, all at once: on PostgreSQL each goes in its own
+/// transaction on its own connection, so the server compresses them in parallel.
 async fn store_files(state: &AppState, built: &Built) -> Result<(), JobError> {
-    for (meta, path) in &built.files {
-        state.artifacts.put(meta, path).await?;
-    }
+    let puts = built.files.iter().map(|(meta, path)| state.artifacts.put(meta, path));
+    futures::future::try_join_all(puts).await?;
     Ok(())
 }
 
