@@ -8,6 +8,8 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
+# Cargo.toml patches sqlx-core with vendor/sqlx-core (TCP_NODELAY; docs/DECISIONS.md).
+COPY vendor ./vendor
 # crates/patientgen/Cargo.toml names the deployment tests' source in tests/deploy.
 COPY tests ./tests
 RUN cargo build --release --locked -p patientgen \

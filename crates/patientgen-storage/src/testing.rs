@@ -138,3 +138,15 @@ pub async fn query_i64(url: &str, sql: &str) -> i64 {
     pool.close().await;
     row.0
 }
+
+/// How `job_file_chunks.data` of `store`'s schema is compressed
+/// (`attcompression`: `l` for LZ4, empty for the server's default) and whether
+/// the server offers LZ4 at all.
+pub async fn chunk_compression(store: &Store) -> (String, bool) {
+    let Backend::Postgres(pool) = store.backend() else { return (String::new(), false) };
+    let sql = "SELECT attcompression::text, \
+                      EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' \
+                              AND 'lz4' = ANY (enumvals)) \
+               FROM pg_attribute WHERE attrelid = 'job_file_chunks'::regclass AND attname = 'data'";
+    sqlx::query_as(sql).fetch_one(pool).await.expect("chunk compression")
+}
