@@ -124,7 +124,10 @@ fn dockerfile_is_multi_stage_small_and_unprivileged() {
     for line in workspace.lines().filter(|l| l.contains("{ path = \"")) {
         let target = line.split('"').nth(1).unwrap_or_default();
         let top = target.split('/').next().unwrap_or_default();
-        assert!(copied.iter().any(|c| c == top), "Cargo.toml patches with {target}, which the image build does not COPY");
+        assert!(
+            copied.iter().any(|c| c == top),
+            "Cargo.toml patches with {target}, which the image build does not COPY"
+        );
     }
 }
 
