@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Connection-pool settings (`DATABASE_POOL_*`).
 #[derive(Debug, Clone)]

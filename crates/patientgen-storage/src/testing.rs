@@ -150,3 +150,9 @@ pub async fn chunk_compression(store: &Store) -> (String, bool) {
                FROM pg_attribute WHERE attrelid = 'job_file_chunks'::regclass AND attname = 'data'";
     sqlx::query_as(sql).fetch_one(pool).await.expect("chunk compression")
 }
+
+/// How many migrations this build applies to a PostgreSQL database and to an
+/// embedded one, in that order (`patientgen migrate` reports them).
+pub fn known_migrations() -> (usize, usize) {
+    (crate::store::POSTGRES_MIGRATIONS.iter().count(), crate::store::SQLITE_MIGRATIONS.iter().count())
+}
