@@ -156,3 +156,12 @@ pub async fn chunk_compression(store: &Store) -> (String, bool) {
 pub fn known_migrations() -> (usize, usize) {
     (crate::store::POSTGRES_MIGRATIONS.iter().count(), crate::store::SQLITE_MIGRATIONS.iter().count())
 }
+
+/// The local TCP port of a connection of `store`'s pool (PostgreSQL's
+/// `inet_client_port()`); the connection goes back to the pool, still open.
+pub async fn pooled_connection_port(store: &Store) -> u16 {
+    let Backend::Postgres(pool) = store.backend() else { panic!("a PostgreSQL store") };
+    let (port,): (Option<i32>,) =
+        sqlx::query_as("SELECT inet_client_port()").fetch_one(pool).await.expect("client port");
+    port.and_then(|p| u16::try_from(p).ok()).expect("a TCP connection (not a Unix socket)")
+}

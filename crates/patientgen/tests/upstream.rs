@@ -10,11 +10,6 @@ use patientgen_storage::keys::hash_key;
 use patientgen_storage::testing::{drop_postgres_database, execute_sql, fresh_postgres_database, query_i64};
 use patientgen_storage::{PoolSettings, Scope, Store};
 use std::path::{Path, PathBuf};
-
-/// What `patientgen migrate` reports for a PostgreSQL database it brought up to date.
-fn postgres_migrations_applied() -> String {
-    format!("({} applied)", patientgen_storage::testing::known_migrations().0)
-}
 use std::process::Command;
 
 const UPSTREAM_SCHEMA: &str = include_str!("fixtures/upstream_alembic_head.sql");
@@ -24,6 +19,11 @@ const DEMO_KEY: &str = "DEMO_MILMED_2025_50_PATIENTS";
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_patientgen"))
+}
+
+/// What `patientgen migrate` reports for a PostgreSQL database it brought up to date.
+fn postgres_migrations_applied() -> String {
+    format!("({} applied)", patientgen_storage::testing::known_migrations().0)
 }
 
 /// Runs `patientgen args…`; returns (success, stdout, stderr).

@@ -178,11 +178,13 @@ async fn finish(
     }
 }
 
-/// Stores a built job's files, all at once: on PostgreSQL each goes in its own
-/// transaction on its own connection, so the server compresses them in parallel.
+/// Stores a built job's files, one after the other: a job holds at most one
+/// pooled connection while it stores (with a small pool, storing files in
+/// parallel would starve the heartbeat and the instance's requests).
 async fn store_files(state: &AppState, built: &Built) -> Result<(), JobError> {
-    let puts = built.files.iter().map(|(meta, path)| state.artifacts.put(meta, path));
-    futures::future::try_join_all(puts).await?;
+    for (meta, path) in &built.files {
+        state.artifacts.put(meta, path).await?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,10 @@
 -- took ~27 ms of server CPU with pglz and ~6 ms with LZ4 (docs/BENCHMARKS.md,
 -- "Hot paths of #10.6"). Chunks already stored keep their compression; both
 -- read back the same. Elsewhere the column keeps the server's default.
+-- The change locks the table: during a rolling deploy it waits at most 5 s for
+-- uploads in flight on other instances, then fails (the instance retries when
+-- restarted) rather than holding every chunk read and write behind it.
+SET LOCAL lock_timeout = '5s';
 DO $$
 BEGIN
     IF current_setting('server_version_num')::int >= 140000
