@@ -292,6 +292,13 @@ fn scenario_files_in_json_and_toml() {
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\"total_patients\": ").expect("write");
     rejects(patientgen().args(["scenario", "validate"]).arg(&broken), "broken.json");
+    // Nothing but whitespace may follow the JSON (the API refuses it too).
+    for trailing in ["{\"total_patients\": 10}garbage", "{\"total_patients\": 10}\n{\"seed\": 1}"] {
+        std::fs::write(&broken, trailing).expect("write");
+        rejects(patientgen().args(["scenario", "validate"]).arg(&broken), "trailing characters");
+    }
+    std::fs::write(&broken, "{\"total_patients\": 10}\n\n").expect("write");
+    patientgen().args(["scenario", "validate"]).arg(&broken).assert().success();
     rejects(patientgen().args(["scenario", "validate", "/no/such/file.json"]), "cannot read scenario file");
     // An API request body: its `configuration` is the scenario, and its errors are reported.
     let body = dir.path().join("body.json");

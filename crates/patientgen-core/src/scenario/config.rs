@@ -219,10 +219,13 @@ impl ScenarioConfig {
     }
     /// Reads a JSON document; type errors name the field.
     pub fn from_json(text: &str) -> Result<Self, ConfigParseError> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             ConfigParseError::Syntax(describe(&e.path().to_string(), &e.into_inner().to_string()))
-        })
+        })?;
+        // Only whitespace may follow the configuration, as in a request body.
+        de.end().map_err(|e| ConfigParseError::Syntax(describe(".", &e.to_string())))?;
+        Ok(config)
     }
 
     /// Reads a JSON value (e.g. a request body's `configuration`).
