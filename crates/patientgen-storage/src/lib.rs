@@ -68,6 +68,13 @@ pub enum StorageError {
 #[error(transparent)]
 pub struct DatabaseError(Box<dyn std::error::Error + Send + Sync>);
 
+impl DatabaseError {
+    /// An error described by its message alone.
+    pub(crate) fn from_message(message: String) -> Self {
+        Self(message.into())
+    }
+}
+
 impl From<sqlx::Error> for StorageError {
     fn from(e: sqlx::Error) -> Self {
         let unavailable = matches!(

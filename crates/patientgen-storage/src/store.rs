@@ -82,8 +82,12 @@ impl Store {
                     .acquire_timeout(pool.acquire_timeout)
                     .idle_timeout(pool.idle_timeout)
                     .max_lifetime(pool.max_lifetime)
-                    .connect_with(options)
-                    .await?;
+                    .connect_with(options.clone())
+                    .await;
+                let pg = match pg {
+                    Ok(pg) => pg,
+                    Err(e) => return Err(first_connection_error(&options, pool.acquire_timeout, e).await),
+                };
                 Ok(Self { backend: Backend::Postgres(pg), schema: Some(schema), data_dir: None })
             }
             Some(url) if url.starts_with("sqlite:") => {
@@ -232,4 +236,32 @@ impl Store {
             Backend::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// Why the pool could not open its first PostgreSQL connection, naming where
+/// it tried. The pool reports only that it timed out (after retrying for the
+/// acquire timeout), so one direct attempt is made to learn the cause
+/// (connection refused, unknown host, authentication…).
+async fn first_connection_error(
+    options: &PgConnectOptions,
+    timeout: Duration,
+    e: sqlx::Error,
+) -> StorageError {
+    use sqlx::ConnectOptions;
+    let target = match options.get_socket() {
+        Some(socket) => format!("socket {}", socket.display()),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let cause = match e {
+        sqlx::Error::PoolTimedOut => match tokio::time::timeout(timeout, options.connect()).await {
+            Ok(Err(cause)) => cause.to_string(),
+            Ok(Ok(_)) => format!("no connection within {timeout:?}; a direct attempt then succeeded"),
+            Err(_) => format!("no answer within {timeout:?}"),
+        },
+        other => other.to_string(),
+    };
+    let database = options.get_database().map(|d| format!(" (database {d})")).unwrap_or_default();
+    StorageError::Unavailable(crate::DatabaseError::from_message(format!(
+        "cannot connect to PostgreSQL at {target}{database}: {cause}"
+    )))
 }

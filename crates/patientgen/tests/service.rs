@@ -434,6 +434,18 @@ fn migrate_runs_twice_on_both_databases() {
         Command::new(bin()).args(["migrate", "--database-url", "mysql://nope"]).output().expect("migrate");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL must start with"));
+    // Nothing listens on the port: the error names where it tried and why, not only a pool timeout
+    // (after the pool's 5 s of retries).
+    let nowhere = format!("postgres://postgres@127.0.0.1:{}/patientgen", free_port());
+    let out = Command::new(bin()).args(["migrate", "--database-url", &nowhere]).output().expect("migrate");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let target = nowhere.trim_start_matches("postgres://postgres@").trim_end_matches("/patientgen");
+    assert!(
+        err.contains(&format!("cannot connect to PostgreSQL at {target} (database patientgen)")),
+        "{err}"
+    );
+    assert!(err.contains("refused"), "{err}");
 }
 
 /// A `redis-server` of the test's own, killed when dropped.
