@@ -19,6 +19,19 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Generates the scenario file's patients as JSON into `dir/out` and returns them.
+fn generate_from_scenario(scenario: &Path, dir: &Path) -> Vec<serde_json::Value> {
+    patientgen()
+        .args(["generate", "-q", "--scenario"])
+        .arg(scenario)
+        .arg("-o")
+        .arg(dir.join("out"))
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&read(&dir.join("out/patients.json"))).expect("json");
+    v["patients"].as_array().cloned().unwrap_or_default()
+}
+
 /// Runs a command that must fail with exit code 2 and a clear message.
 fn rejects(cmd: &mut Command, message: &str) {
     cmd.assert()
@@ -266,16 +279,7 @@ fn scenario_files_in_json_and_toml() {
         .assert()
         .success()
         .stdout(predicate::str::contains("valid").and(predicate::str::contains("POI > Role1 > Role2")));
-    patientgen()
-        .args(["generate", "-q", "--scenario"])
-        .arg(&toml)
-        .arg("-o")
-        .arg(dir.path().join("out"))
-        .assert()
-        .success();
-    let v: serde_json::Value =
-        serde_json::from_slice(&read(&dir.path().join("out/patients.json"))).expect("json");
-    let patients = v["patients"].as_array().cloned().unwrap_or_default();
+    let patients = generate_from_scenario(&toml, dir.path());
     assert_eq!(patients.len(), 80);
     assert!(patients.iter().all(|p| p["nationality"] == "NOR" || p["nationality"] == "DNK"));
     assert!(patients.iter().all(|p| p["last_facility"] != "Role3" && p["last_facility"] != "Role4"));
@@ -529,16 +533,7 @@ fn alpha2_codes_and_a_facility_without_a_role_are_accepted() {
             .and(predicate::str::contains("facility_configs -> 0: ignored"))
             .and(predicate::str::contains("test_facility")),
     );
-    patientgen()
-        .args(["generate", "-q", "--scenario"])
-        .arg(&file)
-        .arg("-o")
-        .arg(dir.path().join("out"))
-        .assert()
-        .success();
-    let v: serde_json::Value =
-        serde_json::from_slice(&read(&dir.path().join("out/patients.json"))).expect("json");
-    let patients = v["patients"].as_array().cloned().unwrap_or_default();
+    let patients = generate_from_scenario(&file, dir.path());
     assert_eq!(patients.len(), 30);
     assert!(patients.iter().all(|p| p["nationality"] == "USA" || p["nationality"] == "GBR"));
 }
