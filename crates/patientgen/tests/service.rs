@@ -171,6 +171,29 @@ fn two_instances_on_one_postgres_behave_as_one_service() {
     assert_eq!(owners.len(), 4);
     // Both instances see the same job list.
     assert_eq!(get(&a, "/api/v1/jobs/", ADMIN).1, get(&b, "/api/v1/jobs/", ADMIN).1);
+    // Each job's completion is logged once, by the instance that ran it, with its phases' times.
+    // (The line follows the database update the status reads: wait for it, within bounds.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let completions = loop {
+        let logs: String = ["alpha", "bravo"]
+            .iter()
+            .map(|n| std::fs::read_to_string(dir.path().join(format!("{n}.log"))).unwrap_or_default())
+            .collect();
+        let lines: Vec<String> =
+            logs.lines().filter(|l| l.contains("job completed")).map(String::from).collect();
+        if lines.len() >= jobs.len() || Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for job in &jobs {
+        let line = completions.iter().find(|l| l.contains(job.as_str()));
+        let line = line.unwrap_or_else(|| panic!("no completion logged for {job}: {completions:?}"));
+        for field in ["build_ms=", "store_ms=", "complete_ms="] {
+            assert!(line.contains(field), "{field} missing: {line}");
+        }
+    }
+    assert_eq!(completions.len(), jobs.len(), "{completions:?}");
 }
 
 #[test]
